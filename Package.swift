@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+// MailFerry: mailbox migration and backup. One target per layer; arrows point down only
+// (see docs/architecture.md). No third-party packages: the toolchain plus three system libraries.
+import PackageDescription
+
+let package = Package(
+  name: "MailFerry",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "mailferry", targets: ["mailferry"])
+  ],
+  targets: [
+    // C libraries from the system (Debian: libsqlite3-dev, zlib1g-dev, libssl-dev).
+    .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+
+    // Message bytes, headers, Message-ID, hashing, flags, dates, mailbox names.
+    .target(name: "MailCore", dependencies: ["COpenSSL"]),
+    // SQLite wrapper, gzip members, durable files: the primitives under checkpoints and archives.
+    .target(name: "Storage", dependencies: ["CSQLite", "CZlib", "MailCore"]),
+    // TCP, TLS, STARTTLS, DEFLATE, deadlines, redacted traces.
+    .target(name: "Transport", dependencies: ["COpenSSL", "CZlib", "MailCore"]),
+
+    // The command line: arguments, passwords, progress, reports. All of it is testable library code.
+    .target(name: "MailFerryCLI", dependencies: ["MailCore", "Storage", "Transport"]),
+    // A one-line main.
+    .executableTarget(name: "mailferry", dependencies: ["MailFerryCLI"]),
+
+    // Test support: the private Dovecot fixture and helpers (not shipped).
+    .target(name: "TestSupport", dependencies: ["Transport"], path: "Tests/TestSupport"),
+    .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
+    .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "CZlib"]),
+    .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
+    .testTarget(name: "MailFerryCLITests", dependencies: ["MailFerryCLI", "TestSupport"]),
+  ]
+)

@@ -1,0 +1,7 @@
+#ifndef MAILFERRY_CSQLITE_SHIM_H
+#define MAILFERRY_CSQLITE_SHIM_H
+#include <sqlite3.h>
+
+/// SQLITE_TRANSIENT is a cast macro Swift cannot import: SQLite copies the bound bytes.
+static inline sqlite3_destructor_type mf_sqlite_transient(void) { return SQLITE_TRANSIENT; }
+#endif

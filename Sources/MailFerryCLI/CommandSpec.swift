@@ -1,0 +1,42 @@
+/// What a subcommand accepts, used both to parse its arguments and to print its help.
+struct CommandSpec: Sendable {
+  struct Option: Sendable {
+    /// Long name without dashes, e.g. `ca-file`.
+    let name: String
+    /// Name of the value in help (`FILE`), or nil for a flag.
+    let valueName: String?
+    let help: String
+    /// May be given more than once (values accumulate).
+    var repeatable = false
+  }
+
+  struct Positional: Sendable {
+    let name: String
+    let help: String
+    var optional = false
+  }
+
+  let name: String
+  let summary: String
+  let discussion: String
+  let positionals: [Positional]
+  let options: [Option]
+
+  func option(named name: String) -> Option? { options.first { $0.name == name } }
+}
+
+/// Options every command that talks to a server takes.
+enum CommonOptions {
+  static let connection: [CommandSpec.Option] = [
+    .init(name: "password-file", valueName: "FILE", help: "Read the password from the first line of FILE."),
+    .init(name: "password-command", valueName: "CMD", help: "Run CMD (via /bin/sh) and use the first line it prints."),
+    .init(
+      name: "oauth-token-command", valueName: "CMD", help: "Run CMD for an OAuth2 access token (XOAUTH2/OAUTHBEARER)."),
+    .init(name: "ca-file", valueName: "FILE", help: "Trust the CA certificates in FILE instead of the system store."),
+    .init(name: "insecure", valueName: nil, help: "Do not verify certificates (encrypted, but open to interception)."),
+    .init(name: "allow-plaintext", valueName: nil, help: "Allow imap:// without STARTTLS and passwords sent in clear."),
+    .init(name: "no-compress", valueName: nil, help: "Do not use COMPRESS=DEFLATE even when the server offers it."),
+    .init(name: "timeout", valueName: "SECONDS", help: "Give up on a silent server after SECONDS (default 60)."),
+    .init(name: "trace", valueName: "FILE", help: "Append a protocol trace to FILE (passwords and bodies redacted)."),
+  ]
+}

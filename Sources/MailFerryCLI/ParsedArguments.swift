@@ -1,0 +1,104 @@
+/// A command line parsed against a `CommandSpec`.
+struct ParsedArguments: Sendable {
+  private(set) var positionals: [String] = []
+  private var values: [String: [String]] = [:]
+  private var flags: Set<String> = []
+
+  /// Parses `arguments` (the words after the subcommand). Accepts `--name value`,
+  /// `--name=value` and `--` to end options.
+  init(_ arguments: [String], spec: CommandSpec) throws {
+    var index = 0
+    var optionsEnded = false
+    while index < arguments.count {
+      let word = arguments[index]
+      index += 1
+      guard !optionsEnded, word.hasPrefix("--"), word.count > 2 else {
+        if word == "--" && !optionsEnded {
+          optionsEnded = true
+          continue
+        }
+        if !optionsEnded && word.hasPrefix("-") && word.count > 1 {
+          throw UsageError(command: spec.name, message: "unknown option '\(word)'")
+        }
+        positionals.append(word)
+        continue
+      }
+      let body = word.dropFirst(2)
+      let name = String(body.prefix { $0 != "=" })
+      let inlineValue = body.contains("=") ? String(body.drop { $0 != "=" }.dropFirst()) : nil
+      guard let option = spec.option(named: name) else {
+        let suggestion = Self.closest(to: name, among: spec.options.map(\.name) + ["help"])
+        throw UsageError(
+          command: spec.name,
+          message: "unknown option '--\(name)'" + (suggestion.map { ". Did you mean '--\($0)'?" } ?? ""))
+      }
+      if option.valueName == nil {
+        guard inlineValue == nil else {
+          throw UsageError(command: spec.name, message: "option '--\(name)' takes no value")
+        }
+        flags.insert(name)
+        continue
+      }
+      let value: String
+      if let inlineValue {
+        value = inlineValue
+      } else {
+        guard index < arguments.count else {
+          throw UsageError(command: spec.name, message: "option '--\(name)' needs a value (\(option.valueName!))")
+        }
+        value = arguments[index]
+        index += 1
+      }
+      if values[name] != nil && !option.repeatable {
+        throw UsageError(command: spec.name, message: "option '--\(name)' given more than once")
+      }
+      values[name, default: []].append(value)
+    }
+    let required = spec.positionals.filter { !$0.optional }.count
+    if positionals.count < required {
+      let missing = spec.positionals[positionals.count].name
+      throw UsageError(command: spec.name, message: "missing argument \(missing)")
+    }
+    if positionals.count > spec.positionals.count {
+      throw UsageError(command: spec.name, message: "unexpected argument '\(positionals[spec.positionals.count])'")
+    }
+  }
+
+  func flag(_ name: String) -> Bool { flags.contains(name) }
+  func value(_ name: String) -> String? { values[name]?.last }
+  func values(_ name: String) -> [String] { values[name] ?? [] }
+
+  /// A numeric option, or `defaultValue` when absent.
+  func number(_ name: String, default defaultValue: Double, command: String) throws -> Double {
+    guard let text = value(name) else { return defaultValue }
+    guard let number = Double(text), number > 0 else {
+      throw UsageError(command: command, message: "option '--\(name)' needs a positive number, not '\(text)'")
+    }
+    return number
+  }
+
+  /// The candidate within edit distance 2 of `word`, for "did you mean".
+  static func closest(to word: String, among candidates: [String]) -> String? {
+    candidates.map { ($0, editDistance(word, $0)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }?.0
+  }
+
+  static func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a)
+    let b = Array(b)
+    var previous = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+      var current = [i] + Array(repeating: 0, count: b.count)
+      for j in 1...max(b.count, 1) where !b.isEmpty {
+        current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+      }
+      previous = current
+    }
+    return previous[b.count]
+  }
+}
+
+/// A mistake in the command line: printed with the command's usage, exit status 64.
+struct UsageError: Error, Equatable {
+  let command: String
+  let message: String
+}

@@ -1,0 +1,3 @@
+import MailFerryCLI
+
+MailFerryCommandLine.main()

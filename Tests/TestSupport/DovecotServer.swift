@@ -1,0 +1,366 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A private Dovecot for the tests: its own configuration, base_dir, logs, certificates and
+/// passwd-file in a temporary directory, listening on loopback ports only. The system
+/// `/etc/dovecot` is never read.
+///
+/// `DovecotServer.shared()` starts one per test process on first use and stops it at exit.
+/// When Dovecot cannot start, it throws the reason, so the tests that need it fail.
+public final class DovecotServer: @unchecked Sendable {
+  /// How the mailbox hierarchy looks, so one test can play two different providers.
+  public struct Flavor: Sendable {
+    public var separator: Character
+    /// Folder name for each special use (`\Sent`, `\Drafts`, …).
+    public var specialUse: [(name: String, attribute: String)]
+    /// Whether Dovecot advertises SPECIAL-USE attributes at all.
+    public var advertisesSpecialUse: Bool
+
+    public static let standard = Flavor(
+      separator: "/",
+      specialUse: [
+        ("Sent", "\\Sent"), ("Drafts", "\\Drafts"), ("Trash", "\\Trash"), ("Junk", "\\Junk"),
+        ("Archive", "\\Archive"),
+      ], advertisesSpecialUse: true)
+
+    /// Dots as separator and Exchange-style names, like a different provider.
+    public static let exchangeLike = Flavor(
+      separator: ".",
+      specialUse: [
+        ("Sent Items", "\\Sent"), ("Drafts", "\\Drafts"), ("Deleted Items", "\\Trash"),
+        ("Junk Email", "\\Junk"), ("Archive", "\\Archive"),
+      ], advertisesSpecialUse: true)
+
+    public init(separator: Character, specialUse: [(name: String, attribute: String)], advertisesSpecialUse: Bool) {
+      self.separator = separator
+      self.specialUse = specialUse
+      self.advertisesSpecialUse = advertisesSpecialUse
+    }
+  }
+
+  public let directory: String
+  public let configFile: String
+  public let certificates: TestCertificates
+  public let imapPort: Int
+  public let imapsPort: Int
+  public let pop3Port: Int
+  public let pop3sPort: Int
+  public let lmtpPort: Int
+  public let flavor: Flavor
+  public let host = "127.0.0.1"
+  /// The CA that signed the server certificate: what `--ca-file` takes.
+  public var caFile: String { certificates.caCertificate }
+
+  private let mailUser: String
+  private let lock = NSLock()
+  private var userCounter = 0
+  private var stopped = false
+  private var masterPID: pid_t?
+
+  private nonisolated(unsafe) static var instances: [String: Result<DovecotServer, FixtureError>] = [:]
+  private static let instancesLock = NSLock()
+
+  /// The process-wide server of `flavorName`, started on first use.
+  public static func shared(_ flavorName: String = "standard") throws -> DovecotServer {
+    instancesLock.lock()
+    defer { instancesLock.unlock() }
+    if let existing = instances[flavorName] { return try existing.get() }
+    let flavor: Flavor = flavorName == "exchange-like" ? .exchangeLike : .standard
+    let result: Result<DovecotServer, FixtureError>
+    do {
+      result = .success(try DovecotServer(flavor: flavor))
+    } catch let error as FixtureError {
+      result = .failure(error)
+    } catch {
+      result = .failure(FixtureError("cannot start Dovecot: \(error)"))
+    }
+    instances[flavorName] = result
+    if instances.count == 1 { atexit { DovecotServer.stopAll() } }
+    return try result.get()
+  }
+
+  private static func stopAll() {
+    for case .success(let server) in instances.values { server.stop() }
+  }
+
+  /// Starts a new private server. Prefer `shared()`; a test that stops or breaks its server
+  /// starts its own.
+  public init(flavor: Flavor = .standard) throws {
+    guard Subprocess.exists("dovecot"), Subprocess.exists("doveadm") else {
+      throw FixtureError(
+        "Dovecot is not installed: run scripts/install-test-deps (apt-get install dovecot-imapd dovecot-pop3d dovecot-lmtpd)"
+      )
+    }
+    self.flavor = flavor
+    directory = try Self.makeDirectory()
+    configFile = "\(directory)/dovecot.conf"
+    certificates = try TestCertificates.create(in: "\(directory)/tls")
+    let ports = try FreePorts.allocate(5)
+    (imapPort, imapsPort, pop3Port, pop3sPort, lmtpPort) = (ports[0], ports[1], ports[2], ports[3], ports[4])
+    mailUser = try Self.mailAccount()
+    for sub in ["run", "state", "home", "log"] {
+      try FileManager.default.createDirectory(atPath: "\(directory)/\(sub)", withIntermediateDirectories: true)
+    }
+    try Subprocess.run(["chown", "\(mailUser):\(mailUser)", "\(directory)/home"])
+    try Data().write(to: URL(fileURLWithPath: "\(directory)/users"))
+    try configuration().write(toFile: configFile, atomically: true, encoding: .utf8)
+    try start()
+  }
+
+  deinit { stop() }
+
+  // MARK: Users
+
+  public struct User: Sendable {
+    public let name: String
+    public let password: String
+  }
+
+  /// Adds a user with a fresh name and a random password, ready to log in.
+  public func createUser(_ prefix: String = "user") throws -> User {
+    lock.lock()
+    userCounter += 1
+    let name = "\(prefix)\(userCounter)-\(UInt32.random(in: 0..<UInt32.max))"
+    lock.unlock()
+    let password = "pw-" + (0..<16).map { _ in String("abcdefghjkmnpqrstuvwxyz23456789".randomElement()!) }.joined()
+    try addUser(name: name, password: password)
+    return User(name: name, password: password)
+  }
+
+  /// Adds a user with the given name and password.
+  public func addUser(name: String, password: String) throws {
+    lock.lock()
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/users"))
+    handle.seekToEndOfFile()
+    handle.write(Data("\(name):{PLAIN}\(password)::::::\n".utf8))
+    try handle.close()
+    lock.unlock()
+    // Dovecot re-reads the passwd-file on its own schedule: wait until the user can log in.
+    let deadline = Date().addingTimeInterval(15)
+    while Date() < deadline {
+      let test = try Subprocess.run(["doveadm", "-c", configFile, "auth", "test", name, password], check: false)
+      if test.status == 0 { return }
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+    throw FixtureError("Dovecot did not accept the new user \(name) within 15 s; see \(directory)/log/dovecot.log")
+  }
+
+  /// Runs doveadm against this server, e.g. `["kick", user]` to drop a user's connections.
+  @discardableResult
+  public func doveadm(_ arguments: [String], input: Data? = nil) throws -> String {
+    try Subprocess.run(["doveadm", "-c", configFile] + arguments, input: input).stdout
+  }
+
+  /// Kills the mail processes serving `user`, as a crash or a network cut would: the
+  /// clients see their connections drop without a goodbye. Returns how many were killed.
+  @discardableResult
+  public func dropConnections(of user: String) throws -> Int {
+    // `doveadm who -1` prints one line per connection: user, protocol, pid, addresses.
+    let output = try doveadm(["who", "-1", user])
+    let pids = output.split(separator: "\n").dropFirst().compactMap { line -> pid_t? in
+      let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+      return fields.count >= 3 ? pid_t(fields[2]) : nil
+    }
+    for pid in pids { kill(pid, SIGKILL) }
+    return pids.count
+  }
+
+  /// Delivers a message straight into a user's folder (no IMAP involved), for test setup.
+  public func deliver(_ message: [UInt8], to user: String, folder: String = "INBOX") throws {
+    try doveadm(["save", "-u", user, "-m", folder], input: Data(message))
+  }
+
+  /// Where the user's Maildir lives on disk.
+  public func maildir(of user: String) -> String { "\(directory)/home/\(user)/Maildir" }
+
+  // MARK: Lifecycle
+
+  private func start() throws {
+    // In the foreground (-F) as our own child: nothing daemonizes, and stop() can wait for it.
+    let pid = try Subprocess.start(["dovecot", "-F", "-c", configFile], logFile: "\(directory)/log/startup.log")
+    lock.lock()
+    masterPID = pid
+    lock.unlock()
+    // Ready when every listener accepts connections.
+    let deadline = Date().addingTimeInterval(20)
+    for port in [imapPort, imapsPort, pop3Port, pop3sPort, lmtpPort] {
+      while !Self.accepts(port: port) {
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid {
+          let startup = (try? String(contentsOfFile: "\(directory)/log/startup.log", encoding: .utf8)) ?? ""
+          throw FixtureError("dovecot exited during start-up: \(startup) \(logTail())")
+        }
+        if Date() > deadline { throw FixtureError("Dovecot did not listen on port \(port) within 20 s: \(logTail())") }
+        Thread.sleep(forTimeInterval: 0.05)
+      }
+    }
+  }
+
+  /// Stops the server and, unless MAILFERRY_KEEP_TEST_FILES is set, removes its directory.
+  public func stop() {
+    lock.lock()
+    defer { lock.unlock() }
+    guard !stopped else { return }
+    stopped = true
+    if let pid = masterPID {
+      kill(pid, SIGTERM)
+      var status: Int32 = 0
+      var exited = false
+      for _ in 0..<100 {
+        if waitpid(pid, &status, WNOHANG) == pid {
+          exited = true
+          break
+        }
+        usleep(50_000)
+      }
+      if !exited {
+        kill(pid, SIGKILL)
+        Subprocess.wait(for: pid)
+      }
+    }
+    if ProcessInfo.processInfo.environment["MAILFERRY_KEEP_TEST_FILES"] == nil {
+      try? FileManager.default.removeItem(atPath: directory)
+    }
+  }
+
+  /// The end of the server log, for failure messages.
+  public func logTail(lines: Int = 20) -> String {
+    guard let log = try? String(contentsOfFile: "\(directory)/log/dovecot.log", encoding: .utf8) else { return "" }
+    return log.split(separator: "\n").suffix(lines).joined(separator: "\n")
+  }
+
+  private static func accepts(port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    return withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    } == 0
+  }
+
+  private static func makeDirectory() throws -> String {
+    let base = ProcessInfo.processInfo.environment["MAILFERRY_TEST_TMPDIR"] ?? NSTemporaryDirectory()
+    let path = "\(base)/mailferry-dovecot-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    // The mail processes run as the mail user and must reach their home below this directory.
+    chmod(path, 0o755)
+    return path
+  }
+
+  /// The unprivileged account mail processes run as: `mailferrytest` (created if missing)
+  /// when running as root, else the current user.
+  private static func mailAccount() throws -> String {
+    if geteuid() != 0 {
+      return String(cString: getpwuid(geteuid()).pointee.pw_name)
+    }
+    if getpwnam("mailferrytest") == nil {
+      let created = try Subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", "mailferrytest"],
+        check: false)
+      guard created.status == 0 || getpwnam("mailferrytest") != nil else {
+        throw FixtureError(
+          "cannot create the system user mailferrytest for Dovecot's mail processes: \(created.stderr)")
+      }
+    }
+    return "mailferrytest"
+  }
+
+  private func configuration() -> String {
+    let separator = String(flavor.separator)
+    let layout = flavor.separator == "/" ? ":LAYOUT=fs" : ""
+    let specialUse = flavor.specialUse.map { entry in
+      let attribute = flavor.advertisesSpecialUse ? "special_use = \(entry.attribute)" : ""
+      return "  mailbox \"\(entry.name)\" {\n    \(attribute)\n  }"
+    }.joined(separator: "\n")
+    let nonRoot = geteuid() != 0
+    let dh =
+      FileManager.default.fileExists(atPath: "/usr/share/dovecot/dh.pem") ? "ssl_dh = </usr/share/dovecot/dh.pem" : ""
+    return """
+      # Private Dovecot for MailFerry's tests (generated; never /etc/dovecot).
+      base_dir = \(directory)/run
+      state_dir = \(directory)/state
+      log_path = \(directory)/log/dovecot.log
+      instance_name = mailferry-test-\(getpid())-\(imapPort)
+      protocols = imap pop3 lmtp
+      listen = 127.0.0.1
+      \(nonRoot ? "default_login_user = \(mailUser)\ndefault_internal_user = \(mailUser)" : "")
+      ssl = yes
+      ssl_cert = <\(certificates.serverCertificate)
+      ssl_key = <\(certificates.serverKey)
+      ssl_min_protocol = TLSv1.2
+      \(dh)
+      disable_plaintext_auth = no
+      auth_mechanisms = plain login
+      auth_verbose = yes
+      auth_cache_size = 0
+      mail_location = maildir:~/Maildir\(layout)
+      mail_uid = \(mailUser)
+      mail_gid = \(mailUser)
+      first_valid_uid = 1
+      pop3_no_flag_updates = yes
+      pop3_uidl_format = %08Xu%08Xv
+      mail_max_userip_connections = 200
+      mail_attribute_dict =
+      passdb {
+        driver = passwd-file
+        args = scheme=PLAIN username_format=%u \(directory)/users
+      }
+      userdb {
+        driver = static
+        args = uid=\(mailUser) gid=\(mailUser) home=\(directory)/home/%u
+      }
+      namespace inbox {
+        inbox = yes
+        separator = \(separator)
+      \(specialUse)
+      }
+      service imap-login {
+        inet_listener imap {
+          address = 127.0.0.1
+          port = \(imapPort)
+        }
+        inet_listener imaps {
+          address = 127.0.0.1
+          port = \(imapsPort)
+          ssl = yes
+        }
+      }
+      service pop3-login {
+        inet_listener pop3 {
+          address = 127.0.0.1
+          port = \(pop3Port)
+        }
+        inet_listener pop3s {
+          address = 127.0.0.1
+          port = \(pop3sPort)
+          ssl = yes
+        }
+      }
+      service lmtp {
+        inet_listener lmtp {
+          address = 127.0.0.1
+          port = \(lmtpPort)
+        }
+      }
+      protocol imap {
+        mail_plugins = $mail_plugins imap_zlib
+        mail_max_userip_connections = 200
+      }
+      protocol pop3 {
+        mail_max_userip_connections = 200
+      }
+      protocol lmtp {
+        postmaster_address = postmaster@localhost
+      }
+
+      """
+  }
+}
