@@ -22,6 +22,9 @@ let package = Package(
     // TCP, TLS, STARTTLS, DEFLATE, deadlines, redacted traces.
     .target(name: "Transport", dependencies: ["COpenSSL", "CZlib", "MailCore"]),
 
+    // IMAP protocol codec: pure, bytes in and values out, no sockets.
+    .target(name: "IMAPCodec", dependencies: ["MailCore"]),
+
     // The command line: arguments, passwords, progress, reports. All of it is testable library code.
     .target(name: "MailFerryCLI", dependencies: ["MailCore", "Storage", "Transport"]),
     // A one-line main.
@@ -32,6 +35,7 @@ let package = Package(
     .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
     .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "CZlib"]),
     .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
+    .testTarget(name: "IMAPCodecTests", dependencies: ["IMAPCodec"]),
     .testTarget(name: "MailFerryCLITests", dependencies: ["MailFerryCLI", "TestSupport"]),
   ]
 )

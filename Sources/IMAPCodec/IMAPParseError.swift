@@ -1,0 +1,43 @@
+/// Why bytes from a server could not be read as IMAP. Always typed, never a crash: a
+/// malformed or hostile reply ends the connection with one of these.
+public enum IMAPParseError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// The bytes break the grammar; `excerpt` shows where (printable, at most 80 bytes).
+  case malformed(reason: String, excerpt: String)
+  /// A response line (without its literals) exceeded the limit.
+  case lineTooLong(limit: Int)
+  /// A literal was announced larger than the limit for its kind.
+  case literalTooLarge(size: UInt64, limit: UInt64)
+  /// Lists nested deeper than the limit.
+  case tooDeep(limit: Int)
+
+  public var description: String {
+    switch self {
+    case .malformed(let reason, let excerpt): return "malformed IMAP response (\(reason)) near \"\(excerpt)\""
+    case .lineTooLong(let limit): return "IMAP response line longer than \(limit) bytes"
+    case .literalTooLarge(let size, let limit): return "IMAP literal of \(size) bytes exceeds the limit of \(limit)"
+    case .tooDeep(let limit): return "IMAP response nested deeper than \(limit) levels"
+    }
+  }
+}
+
+/// Limits that keep a misbehaving server from exhausting memory or stack.
+public struct IMAPParserLimits: Sendable, Equatable {
+  /// Bytes of response text held for one response, literals held in memory excluded.
+  public var maxLineLength: Int
+  /// Largest literal held in memory (mailbox names, strings inside ENVELOPE, …).
+  public var maxInMemoryLiteral: UInt64
+  /// Largest streamed body literal (a message).
+  public var maxStreamedLiteral: UInt64
+  /// Deepest nesting of parenthesised lists.
+  public var maxDepth: Int
+
+  public init(
+    maxLineLength: Int = 8 << 20, maxInMemoryLiteral: UInt64 = 1 << 20, maxStreamedLiteral: UInt64 = 4 << 30,
+    maxDepth: Int = 48
+  ) {
+    self.maxLineLength = maxLineLength
+    self.maxInMemoryLiteral = maxInMemoryLiteral
+    self.maxStreamedLiteral = maxStreamedLiteral
+    self.maxDepth = maxDepth
+  }
+}
