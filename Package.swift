@@ -25,8 +25,11 @@ let package = Package(
     // IMAP protocol codec: pure, bytes in and values out, no sockets.
     .target(name: "IMAPCodec", dependencies: ["MailCore"]),
 
+    // Source and sink adapters over a Connection: the IMAP session, later POP3, SMTP, archives.
+    .target(name: "Endpoints", dependencies: ["IMAPCodec", "MailCore", "Transport"]),
+
     // The command line: arguments, passwords, progress, reports. All of it is testable library code.
-    .target(name: "MailFerryCLI", dependencies: ["MailCore", "Storage", "Transport"]),
+    .target(name: "MailFerryCLI", dependencies: ["Endpoints", "IMAPCodec", "MailCore", "Storage", "Transport"]),
     // A one-line main.
     .executableTarget(name: "mailferry", dependencies: ["MailFerryCLI"]),
 
@@ -36,6 +39,8 @@ let package = Package(
     .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "CZlib"]),
     .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
     .testTarget(name: "IMAPCodecTests", dependencies: ["IMAPCodec"]),
+    .testTarget(
+      name: "EndpointsTests", dependencies: ["Endpoints", "IMAPCodec", "MailCore", "TestSupport", "Transport"]),
     .testTarget(name: "MailFerryCLITests", dependencies: ["MailFerryCLI", "TestSupport"]),
   ]
 )

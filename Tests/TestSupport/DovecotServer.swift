@@ -105,7 +105,7 @@ public final class DovecotServer: @unchecked Sendable {
       try FileManager.default.createDirectory(atPath: "\(directory)/\(sub)", withIntermediateDirectories: true)
     }
     try Subprocess.run(["chown", "\(mailUser):\(mailUser)", "\(directory)/home"])
-    try Data().write(to: URL(fileURLWithPath: "\(directory)/users"))
+    try FileManager.default.createDirectory(atPath: "\(directory)/users", withIntermediateDirectories: true)
     try configuration().write(toFile: configFile, atomically: true, encoding: .utf8)
     try start()
   }
@@ -132,13 +132,10 @@ public final class DovecotServer: @unchecked Sendable {
 
   /// Adds a user with the given name and password.
   public func addUser(name: String, password: String) throws {
-    lock.lock()
-    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/users"))
-    handle.seekToEndOfFile()
-    handle.write(Data("\(name):{PLAIN}\(password)::::::\n".utf8))
-    try handle.close()
-    lock.unlock()
-    // Dovecot re-reads the passwd-file on its own schedule: wait until the user can log in.
+    // One passwd-file per user (the path has %u in it): Dovecot opens it on lookup, so a
+    // new user can log in at once instead of waiting for a shared file to be re-read.
+    try Data("\(name):{PLAIN}\(password)::::::\n".utf8).write(to: URL(fileURLWithPath: "\(directory)/users/\(name)"))
+    // Make sure the user can log in before a test tries.
     let deadline = Date().addingTimeInterval(15)
     while Date() < deadline {
       let test = try Subprocess.run(["doveadm", "-c", configFile, "auth", "test", name, password], check: false)
@@ -248,7 +245,9 @@ public final class DovecotServer: @unchecked Sendable {
 
   private static func makeDirectory() throws -> String {
     let base = ProcessInfo.processInfo.environment["MAILFERRY_TEST_TMPDIR"] ?? NSTemporaryDirectory()
-    let path = "\(base)/mailferry-dovecot-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))"
+    // No "//" in the path: Dovecot refuses passwd-file paths it cannot normalise.
+    let trimmedBase = base.hasSuffix("/") ? String(base.dropLast()) : base
+    let path = "\(trimmedBase)/mailferry-dovecot-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))"
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     // The mail processes run as the mail user and must reach their home below this directory.
     chmod(path, 0o755)
@@ -278,7 +277,7 @@ public final class DovecotServer: @unchecked Sendable {
     let layout = flavor.separator == "/" ? ":LAYOUT=fs" : ""
     let specialUse = flavor.specialUse.map { entry in
       let attribute = flavor.advertisesSpecialUse ? "special_use = \(entry.attribute)" : ""
-      return "  mailbox \"\(entry.name)\" {\n    \(attribute)\n  }"
+      return "  mailbox \"\(entry.name)\" {\n    \(attribute)\n    auto = subscribe\n  }"
     }.joined(separator: "\n")
     let nonRoot = geteuid() != 0
     let dh =
@@ -301,6 +300,8 @@ public final class DovecotServer: @unchecked Sendable {
       auth_mechanisms = plain login
       auth_verbose = yes
       auth_cache_size = 0
+      # Answer failed logins at once: the wrong-password tests need no brute-force delay.
+      auth_failure_delay = 0
       mail_location = maildir:~/Maildir\(layout)
       mail_uid = \(mailUser)
       mail_gid = \(mailUser)
@@ -311,7 +312,7 @@ public final class DovecotServer: @unchecked Sendable {
       mail_attribute_dict =
       passdb {
         driver = passwd-file
-        args = scheme=PLAIN username_format=%u \(directory)/users
+        args = scheme=PLAIN username_format=%u \(directory)/users/%u
       }
       userdb {
         driver = static

@@ -1,0 +1,137 @@
+import IMAPCodec
+import MailCore
+
+/// A folder as listed, with its decoded name.
+public struct IMAPFolder: Sendable, Equatable {
+  public var listing: MailboxListing
+  /// The name for people: modified UTF-7 decoded (or the raw name when it is not valid).
+  public var displayName: String
+
+  public var name: MailboxName { listing.name }
+  public var separator: Character? { listing.separator }
+  public var specialUse: String? { listing.specialUse }
+  public var isSelectable: Bool { listing.isSelectable }
+}
+
+/// What SELECT or EXAMINE reported.
+public struct SelectedMailbox: Sendable, Equatable {
+  public var name: MailboxName
+  public var uidValidity: UInt32?
+  public var uidNext: UInt32?
+  public var highestModSeq: UInt64?
+  public var exists: UInt32 = 0
+  public var flags: [String] = []
+  public var permanentFlags: [String]?
+  public var readOnly = false
+  /// NOMODSEQ: the mailbox does not keep modification sequences.
+  public var noModSeq = false
+
+  /// Whether the server stores `keyword` (or any new keyword, `\*`) in this mailbox.
+  public func accepts(keyword: String) -> Bool {
+    guard let permanentFlags else { return true }
+    return permanentFlags.contains("\\*") || permanentFlags.contains { $0.uppercased() == keyword.uppercased() }
+  }
+}
+
+extension IMAPClient {
+  /// Every folder, with attributes, separator and special use (LIST "" "*", asking for
+  /// SPECIAL-USE attributes where the server supports LIST-EXTENDED).
+  public func listFolders() throws -> [IMAPFolder] {
+    var folders: [IMAPFolder] = []
+    let returnOptions = has("SPECIAL-USE") && has("LIST-EXTENDED") ? ["SPECIAL-USE"] : []
+    try run(.list(reference: MailboxName(""), pattern: MailboxName("*"), returnOptions: returnOptions)) { data in
+      if case .list(let listing) = data { folders.append(self.folder(listing)) }
+    }
+    // Older servers report special use only through XLIST or not at all: nothing to add here;
+    // the engine falls back to well-known names.
+    return folders
+  }
+
+  func folder(_ listing: MailboxListing) -> IMAPFolder {
+    let wire = listing.name.wireName
+    let display =
+      enabled.contains("UTF8=ACCEPT") ? wire : ((try? ModifiedUTF7.decode(wire)) ?? wire)
+    return IMAPFolder(listing: listing, displayName: display)
+  }
+
+  /// The wire name for a folder given in Unicode.
+  public func mailboxName(_ displayName: String) -> MailboxName {
+    if displayName.uppercased() == "INBOX" { return MailboxName("INBOX") }
+    return MailboxName(enabled.contains("UTF8=ACCEPT") ? displayName : ModifiedUTF7.encode(displayName))
+  }
+
+  /// STATUS items (MESSAGES, UIDNEXT, UIDVALIDITY, HIGHESTMODSEQ, SIZE …) of a folder.
+  public func status(_ mailbox: MailboxName, items: [String]) throws -> [String: UInt64] {
+    var wanted = items
+    if !has("STATUS=SIZE") { wanted.removeAll { $0 == "SIZE" } }
+    if !has("CONDSTORE") { wanted.removeAll { $0 == "HIGHESTMODSEQ" } }
+    var result: [String: UInt64] = [:]
+    try run(.status(mailbox, items: wanted)) { data in
+      if case .mailboxStatus(_, let values) = data { result.merge(values) { $1 } }
+    }
+    return result
+  }
+
+  /// SELECT (or EXAMINE when `readOnly`), with CONDSTORE when enabled or offered.
+  @discardableResult
+  public func select(_ mailbox: MailboxName, readOnly: Bool) throws -> SelectedMailbox {
+    var selected = SelectedMailbox(name: mailbox)
+    let condstore = has("CONDSTORE") && !enabled.contains("CONDSTORE") && !enabled.contains("QRESYNC")
+    let status = try run(.select(mailbox, readOnly: readOnly, condstore: condstore)) { data in
+      switch data {
+      case .exists(let count): selected.exists = count
+      case .flags(let flags): selected.flags = flags
+      case .status(let status):
+        switch status.code {
+        case .uidValidity(let value)?: selected.uidValidity = value
+        case .uidNext(let value)?: selected.uidNext = value
+        case .highestModSeq(let value)?: selected.highestModSeq = value
+        case .noModSeq?: selected.noModSeq = true
+        case .permanentFlags(let flags)?: selected.permanentFlags = flags
+        default: break
+        }
+      default: break
+      }
+    }
+    selected.readOnly = status.code == .readOnly || readOnly
+    return selected
+  }
+
+  /// CREATE `mailbox` and any missing parents (split on `separator`). An existing folder
+  /// is not an error.
+  public func create(_ mailbox: MailboxName, separator: Character?) throws {
+    let existing = Set(try listFolders().map { $0.name.raw })
+    var path: [UInt8] = []
+    let parts: [ArraySlice<UInt8>] =
+      separator.flatMap { $0.asciiValue }.map { byte in
+        mailbox.raw.split(separator: byte, omittingEmptySubsequences: false)
+      } ?? [mailbox.raw[...]]
+    for (index, part) in parts.enumerated() {
+      if index > 0, let byte = separator?.asciiValue { path.append(byte) }
+      path += part
+      guard !existing.contains(path), !MailboxName(raw: path).isInbox else { continue }
+      do {
+        try run(.create(MailboxName(raw: path)))
+      } catch IMAPError.commandFailed(_, _, let status) where status.code == .other(name: "ALREADYEXISTS", text: nil) {
+        continue
+      }
+    }
+  }
+
+  public func subscribe(_ mailbox: MailboxName) throws { try run(.subscribe(mailbox)) }
+
+  public func delete(_ mailbox: MailboxName) throws { try run(.delete(mailbox)) }
+}
+
+extension IMAPClient {
+  /// The sum of RFC822.SIZE over a folder, for servers without STATUS=SIZE.
+  public func totalSize(of mailbox: MailboxName) throws -> UInt64 {
+    let selected = try select(mailbox, readOnly: true)
+    guard selected.exists > 0 else { return 0 }
+    var total: UInt64 = 0
+    try run(.uidFetch(.from(1), items: ["RFC822.SIZE"], changedSince: nil)) { data in
+      if case .fetch(let fetch) = data { total += fetch.size ?? 0 }
+    }
+    return total
+  }
+}

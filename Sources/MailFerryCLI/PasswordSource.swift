@@ -1,0 +1,83 @@
+import Foundation
+
+/// Where a password or token comes from. Never the command line: `--password-file`,
+/// `--password-command`, `MAILFERRY_PASSWORD`, or a prompt on a terminal, in that order.
+enum PasswordSource {
+  /// Reads the secret for `user` at `server` as the options say.
+  static func resolve(
+    _ arguments: ParsedArguments, environment: [String: String], console: Console, user: String, server: String,
+    prompt: (String) -> String? = PasswordSource.promptOnTerminal
+  ) throws -> String {
+    if let file = arguments.value("password-file") { return try fromFile(file, console: console) }
+    if let command = arguments.value("password-command") {
+      return try fromCommand(command, purpose: "--password-command")
+    }
+    if let password = environment["MAILFERRY_PASSWORD"], !password.isEmpty { return password }
+    if console.isTerminal, let typed = prompt("Password for \(user) at \(server): "), !typed.isEmpty { return typed }
+    throw ConfigurationError(
+      what: "password for \(user) at \(server)", problem: "was not given",
+      fix: "set MAILFERRY_PASSWORD, or pass --password-file FILE or --password-command CMD")
+  }
+
+  /// The first line of `path`. Warns when others may read the file.
+  static func fromFile(_ path: String, console: Console) throws -> String {
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+      throw ConfigurationError(
+        what: "password file \(path)", problem: "cannot be read: \(String(cString: strerror(errno)))",
+        fix: "check the path")
+    }
+    if info.st_mode & 0o077 != 0 {
+      console.warning("password file \(path) can be read by other users; run: chmod 600 \(path)")
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw ConfigurationError(what: "password file \(path)", problem: "cannot be read", fix: "check its permissions")
+    }
+    let line = firstLine(data)
+    guard !line.isEmpty else {
+      throw ConfigurationError(
+        what: "password file \(path)", problem: "is empty", fix: "put the password on its first line")
+    }
+    return line
+  }
+
+  /// The first line `command` prints (run with /bin/sh -c).
+  static func fromCommand(_ command: String, purpose: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardInput = FileHandle.nullDevice
+    do {
+      try process.run()
+    } catch {
+      throw ConfigurationError(what: purpose, problem: "could not start: \(error)", fix: "check the command")
+    }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw ConfigurationError(
+        what: "\(purpose) '\(command)'", problem: "exited with status \(process.terminationStatus)",
+        fix: "run the command yourself to see why")
+    }
+    let line = firstLine(data)
+    guard !line.isEmpty else {
+      throw ConfigurationError(
+        what: "\(purpose) '\(command)'", problem: "printed nothing", fix: "make it print the secret")
+    }
+    return line
+  }
+
+  static func firstLine(_ data: Data) -> String {
+    let text = String(decoding: data, as: UTF8.self)
+    return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+      .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+  }
+
+  /// Reads a line with echo off from the terminal.
+  static func promptOnTerminal(_ prompt: String) -> String? {
+    guard let result = getpass(prompt) else { return nil }
+    return String(cString: result)
+  }
+}
