@@ -1,7 +1,7 @@
 # MailFerry: the commands the README and CI use.
 SWIFT_FLAGS = -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 
-.PHONY: all build demo test lint clean
+.PHONY: all build demo test bench fuzz lint clean
 
 all: build
 
@@ -19,6 +19,18 @@ test:
 	swift build --build-tests $(SWIFT_FLAGS)
 	swift format lint --strict --recursive Package.swift Sources Tests
 	swift test --skip-build
+
+# Benchmarks against a private Dovecot, side by side with a raw client and mbsync.
+# BENCH_ARGS="--messages 2000 --rounds 1" for a quick run.
+bench:
+	scripts/install-test-deps --bench
+	swift build -c release --product mailferry-bench $(SWIFT_FLAGS)
+	.build/release/mailferry-bench $(BENCH_ARGS)
+
+# A longer run of the response-parser fuzzer than the test suite's.
+fuzz:
+	swift build --build-tests $(SWIFT_FLAGS)
+	MAILFERRY_FUZZ_ITERATIONS=$${MAILFERRY_FUZZ_ITERATIONS:-2000000} swift test --skip-build --filter ResponseParserFuzzTests
 
 lint:
 	swift format lint --strict --recursive Package.swift Sources Tests

@@ -33,6 +33,11 @@ let package = Package(
     // A one-line main.
     .executableTarget(name: "mailferry", dependencies: ["MailFerryCLI"]),
 
+    // Benchmarks against a private Dovecot (prints figures; `make bench`).
+    .executableTarget(
+      name: "mailferry-bench", dependencies: ["Endpoints", "IMAPCodec", "MailCore", "TestSupport", "Transport"],
+      path: "Sources/MailFerryBench"),
+
     // Test support: the private Dovecot fixture and helpers (not shipped).
     .target(name: "TestSupport", dependencies: ["Transport"], path: "Tests/TestSupport"),
     .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// Hashes a message the way MailFerry compares messages across servers and protocols:
 /// SHA-256 of its bytes with every line ending written as CRLF.
 ///
@@ -9,27 +15,32 @@ public struct ContentHasher: ~Copyable {
   private var hasher = SHA256Hasher()
   private var previousWasCR = false
   private var lastByte: UInt8?
-  private var buffer = [UInt8]()
   public private(set) var rawByteCount = 0
 
-  public init() { buffer.reserveCapacity(64 * 1024) }
+  public init() {}
 
+  /// Hashes runs between bare LFs straight from `chunk` (no copy): a CRLF message is one
+  /// update per chunk; a bare LF adds the CR before it.
   public mutating func update(_ chunk: UnsafeRawBufferPointer) {
-    guard !chunk.isEmpty else { return }
+    guard let base = chunk.baseAddress, !chunk.isEmpty else { return }
     rawByteCount += chunk.count
     var runStart = 0
-    for index in 0..<chunk.count {
-      let byte = chunk[index]
-      if byte == 0x0A && !previousWasCR {
-        buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[runStart..<index]))
-        buffer.append(0x0D)
+    var searchFrom = 0
+    while searchFrom < chunk.count,
+      let found = memchr(base + searchFrom, 0x0A, chunk.count - searchFrom)
+    {
+      let index = base.distance(to: UnsafeRawPointer(found))
+      let precededByCR = index > 0 ? chunk[index - 1] == 0x0D : previousWasCR
+      if !precededByCR {
+        hasher.update(UnsafeRawBufferPointer(rebasing: chunk[runStart..<index]))
+        withUnsafeBytes(of: UInt8(0x0D)) { hasher.update($0) }
         runStart = index
       }
-      previousWasCR = byte == 0x0D
+      searchFrom = index + 1
     }
-    buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[runStart..<chunk.count]))
+    hasher.update(UnsafeRawBufferPointer(rebasing: chunk[runStart..<chunk.count]))
     lastByte = chunk[chunk.count - 1]
-    if buffer.count >= 64 * 1024 { flushBuffer() }
+    previousWasCR = lastByte == 0x0D
   }
 
   public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
@@ -42,15 +53,9 @@ public struct ContentHasher: ~Copyable {
 
   public consuming func finalize() -> SHA256Digest {
     if let lastByte, lastByte != 0x0A {
-      buffer.append(contentsOf: [0x0D, 0x0A])
+      [UInt8(0x0D), 0x0A].withUnsafeBytes { hasher.update($0) }
     }
-    flushBuffer()
     return hasher.finalize()
-  }
-
-  private mutating func flushBuffer() {
-    buffer.withUnsafeBytes { hasher.update($0) }
-    buffer.removeAll(keepingCapacity: true)
   }
 
   /// The content hash of a whole message in memory.

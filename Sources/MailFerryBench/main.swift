@@ -1,0 +1,253 @@
+import Endpoints
+import Foundation
+import IMAPCodec
+import MailCore
+import TestSupport
+import Transport
+
+// mailferry-bench: measures MailFerry against a baseline on a private Dovecot it starts
+// itself. Prints figures; asserts nothing. See docs/benchmarks.md.
+//
+//   mailferry-bench [--messages N] [--rounds R]
+
+let arguments = CommandLine.arguments
+func option(_ name: String, default value: Int) -> Int {
+  guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count, let number = Int(arguments[index + 1])
+  else { return value }
+  return number
+}
+let messageCount = option("--messages", default: 10000)
+let rounds = option("--rounds", default: 3)
+
+print("mailferry-bench: \(messageCount) messages, best of \(rounds) rounds")
+let server = try DovecotServer(flavor: .standard)
+defer { server.stop() }
+let user = try server.createUser("bench")
+let account = IMAPAccount(
+  host: server.host, port: server.imapsPort, user: user.name, security: .implicitTLS,
+  tls: TLSOptions(caFile: server.caFile), compress: false)
+
+// MARK: Data
+
+let folders = ["INBOX", "Archive/2023", "Archive/2024", "Lists/swift-dev"]
+let corpus = SyntheticMail(seed: 42)
+let populateStart = ContinuousClock.now
+var totalBytes = 0
+do {
+  let client = try IMAPClient.connect(account)
+  try client.login(.password(user.password))
+  for (index, folder) in folders.enumerated() {
+    try client.create(MailboxName(folder), separator: "/")
+    let share = messageCount / folders.count + (index < messageCount % folders.count ? 1 : 0)
+    var batch: [AppendMessage] = []
+    for number in 0..<share {
+      let message = corpus.message(number: index * 1_000_000 + number)
+      totalBytes += message.count
+      batch.append(AppendMessage(bytes: message, flags: number % 3 == 0 ? [] : ["\\Seen"]))
+      if batch.count == 100 || number == share - 1 {
+        try client.append(batch, to: MailboxName(folder))
+        batch = []
+      }
+    }
+  }
+  client.logout()
+}
+let populateSeconds = seconds(ContinuousClock.now - populateStart)
+print(
+  String(
+    format: "populated %d messages, %.1f MB, in %.1f s (MULTIAPPEND of 100: %.0f msg/s)", messageCount,
+    Double(totalBytes) / 1e6, populateSeconds, Double(messageCount) / populateSeconds))
+
+// MARK: Contestants
+
+/// MailFerry's session: pipelined UID FETCH BODY.PEEK[] batches, every body hashed as the
+/// engine does (SHA-256 of CRLF-normalised bytes).
+@MainActor func mailferryFetch(compress: Bool, hashing: Bool = true) throws -> (messages: Int, bytes: Int) {
+  var account = account
+  account.compress = compress
+  let client = try IMAPClient.connect(account)
+  defer { client.logout() }
+  try client.login(.password(user.password))
+  try client.startCompressionIfOffered()
+  final class Tally {
+    var messages = 0
+    var bytes = 0
+    var hasher: ContentHasher? = nil
+  }
+  let tally = Tally()
+  for folder in folders {
+    let selected = try client.select(MailboxName(folder), readOnly: true)
+    guard selected.exists > 0 else { continue }
+    let uids = try client.uidSearch(.all)
+    try client.fetchBodies(
+      uids,
+      consumer: BodyConsumer(
+        begin: { _ in if hashing { tally.hasher = ContentHasher() } },
+        bytes: { chunk in
+          tally.bytes += chunk.count
+          if hashing { tally.hasher!.update(chunk) }
+        },
+        end: {
+          if hashing { _ = tally.hasher.take()!.finalize() }
+          tally.messages += 1
+        }))
+  }
+  return (tally.messages, tally.bytes)
+}
+
+/// The baseline: a minimal client on the same transport that sends one
+/// `UID FETCH 1:* BODY.PEEK[]` per folder and skips each literal, hashing nothing.
+@MainActor func rawFetch() throws -> (messages: Int, bytes: Int) {
+  let connection = try Connection.open(
+    host: server.host, port: server.imapsPort, security: .implicitTLS(TLSOptions(caFile: server.caFile)))
+  defer { connection.close() }
+  _ = try connection.readLine()
+  func command(_ text: String, tag: String, onLine: ([UInt8]) throws -> Void = { _ in }) throws {
+    try connection.send("\(tag) \(text)\r\n")
+    try connection.flush()
+    while true {
+      let line = try connection.readLine(traced: false)
+      if line.starts(with: Array("\(tag) ".utf8)) { return }
+      try onLine(line)
+    }
+  }
+  try command("LOGIN \(user.name) \(user.password)", tag: "l")
+  var messages = 0
+  var bytes = 0
+  for (index, folder) in folders.enumerated() {
+    try command("EXAMINE \"\(folder)\"", tag: "s\(index)")
+    try command("UID FETCH 1:* BODY.PEEK[]", tag: "f\(index)") { line in
+      // "* n FETCH (UID u BODY[] {size}": skip the literal, then the rest of the response.
+      guard line.last == UInt8(ascii: "}"), let open = line.lastIndex(of: UInt8(ascii: "{")),
+        let size = Int(String(decoding: line[(open + 1)..<(line.count - 1)], as: UTF8.self))
+      else { return }
+      try connection.readBytes(count: size) { chunk in bytes += chunk.count }
+      messages += 1
+    }
+  }
+  try command("LOGOUT", tag: "z")
+  return (messages, bytes)
+}
+
+/// isync's mbsync, copying the account into a local Maildir (it writes files; we do not).
+@MainActor func mbsyncFetch() throws -> (messages: Int, bytes: Int)? {
+  guard Subprocess.exists("mbsync") else { return nil }
+  let directory = NSTemporaryDirectory() + "mailferry-bench-mbsync-\(getpid())"
+  try? FileManager.default.removeItem(atPath: directory)
+  try FileManager.default.createDirectory(atPath: directory + "/mail", withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(atPath: directory) }
+  let config = """
+    IMAPAccount bench
+    Host localhost
+    Port \(server.imapsPort)
+    User \(user.name)
+    Pass \(user.password)
+    SSLType IMAPS
+    CertificateFile \(server.caFile)
+    PipelineDepth 50
+
+    IMAPStore remote
+    Account bench
+
+    MaildirStore local
+    Path \(directory)/mail/
+    Inbox \(directory)/mail/INBOX
+    SubFolders Verbatim
+
+    Channel bench
+    Far :remote:
+    Near :local:
+    Patterns *
+    Create Near
+    Sync Pull
+    SyncState *
+
+    """
+  try config.write(toFile: directory + "/mbsyncrc", atomically: true, encoding: .utf8)
+  let result = try Subprocess.run(["mbsync", "-q", "-c", directory + "/mbsyncrc", "bench"], check: false)
+  guard result.status == 0 else {
+    print("  mbsync failed: \(result.stderr.prefix(300))")
+    return nil
+  }
+  let files = FileManager.default.enumerator(atPath: directory + "/mail")?.compactMap { $0 as? String }
+    .filter { $0.contains("/cur/") || $0.contains("/new/") } ?? []
+  return (files.count, totalBytes)
+}
+
+// MARK: Measurement
+
+func seconds(_ duration: Duration) -> Double {
+  Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+@MainActor func measure(_ name: String, _ body: () throws -> (messages: Int, bytes: Int)?) rethrows -> Double? {
+  var best = Double.infinity
+  var result: (messages: Int, bytes: Int)?
+  for _ in 0..<rounds {
+    let start = ContinuousClock.now
+    guard let outcome = try body() else { return nil }
+    result = outcome
+    best = min(best, seconds(ContinuousClock.now - start))
+  }
+  guard let result else { return nil }
+  let label = name.padding(toLength: 46, withPad: " ", startingAt: 0)
+  let line =
+    label
+    + String(
+      format: "%8.0f msg/s  %8.1f MB/s  %6.2f s  (%d messages)", Double(result.messages) / best,
+      Double(result.bytes) / 1e6 / best, best, result.messages)
+  print(line)
+  return Double(result.messages) / best
+}
+
+print("")
+print("fetch every message of the account over IMAPS from the local Dovecot:")
+let raw = try measure("baseline: raw UID FETCH 1:*") { try rawFetch() }
+let session = try measure("mailferry fetch (session only)") { try mailferryFetch(compress: false, hashing: false) }
+let plain = try measure("mailferry fetch + SHA-256 of each message") { try mailferryFetch(compress: false) }
+let deflate = try measure("mailferry fetch + COMPRESS=DEFLATE") { try mailferryFetch(compress: true) }
+if Subprocess.exists("mbsync") {
+  _ = try measure("peer: mbsync (isync) to Maildir") { try mbsyncFetch() }
+} else {
+  print("peer: mbsync (isync)".padding(toLength: 46, withPad: " ", startingAt: 0) + "not installed (apt-get install isync)")
+}
+if let raw, let session, let plain {
+  print(String(format: "\nmailferry session / baseline: %.0f%%", session / raw * 100))
+  print(String(format: "mailferry with hashing / baseline: %.0f%%", plain / raw * 100))
+}
+if let raw, let deflate {
+  print(String(format: "mailferry with DEFLATE / baseline: %.0f%%", deflate / raw * 100))
+}
+
+// MARK: Parser alone
+
+let parserInput: [UInt8] = {
+  var bytes: [UInt8] = []
+  for number in 0..<2000 {
+    let message = corpus.message(number: number)
+    bytes += Array("* \(number + 1) FETCH (UID \(number + 1) BODY[] {\(message.count)}\r\n".utf8) + message
+    bytes += Array(")\r\n".utf8)
+  }
+  return bytes
+}()
+var parsedBytes = 0
+let parseStart = ContinuousClock.now
+for _ in 0..<rounds {
+  var parser = ResponseParser()
+  var offset = 0
+  try parserInput.withUnsafeBytes { all in
+    while offset < all.count {
+      // 64 KiB windows, as the connection's buffer hands them over.
+      let window = UnsafeRawBufferPointer(rebasing: all[offset..<min(all.count, offset + 65536)])
+      let step = try parser.parse(window)
+      if case .bodyBytes(let range)? = step.event { parsedBytes += range.count }
+      if step.consumed == 0 && step.event == nil { break }
+      offset += step.consumed
+    }
+  }
+}
+let parseSeconds = seconds(ContinuousClock.now - parseStart)
+print(
+  String(
+    format: "\nresponse parser alone: %.0f MB/s over %d FETCH responses (bodies handed out in place, not copied)",
+    Double(parserInput.count * rounds) / 1e6 / parseSeconds, 2000))
