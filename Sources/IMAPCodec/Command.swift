@@ -18,11 +18,16 @@ public enum Command: Sendable, Equatable {
   case lsub(reference: MailboxName, pattern: MailboxName)
   case status(MailboxName, items: [String])
   case select(MailboxName, readOnly: Bool, condstore: Bool)
+  /// RFC 7162 QRESYNC: select and learn what changed since `modSeq` (when `uidValidity`
+  /// still matches): VANISHED (EARLIER) for expunged UIDs, FETCH for changed flags.
+  case selectQResync(MailboxName, readOnly: Bool, uidValidity: UInt32, modSeq: UInt64, knownUIDs: UIDSet?)
   case create(MailboxName)
   case delete(MailboxName)
   case subscribe(MailboxName)
   case uidSearch(SearchKey, returnOptions: [String]?)
-  case uidFetch(MessageSet, items: [String], changedSince: UInt64?)
+  /// With `vanished` (QRESYNC enabled, `changedSince` set) the server also reports the
+  /// UIDs expunged since then.
+  case uidFetch(MessageSet, items: [String], changedSince: UInt64?, vanished: Bool = false)
   case uidStore(UIDSet, StoreMode, flags: [String], silent: Bool)
   case uidExpunge(UIDSet)
   /// One APPEND, or MULTIAPPEND (RFC 3502) when given several messages.

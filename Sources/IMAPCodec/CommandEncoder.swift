@@ -100,6 +100,10 @@ public struct CommandEncoder: Sendable {
       writer.text(readOnly ? "EXAMINE " : "SELECT ")
       writer.mailbox(mailbox)
       if condstore { writer.text(" (CONDSTORE)") }
+    case .selectQResync(let mailbox, let readOnly, let uidValidity, let modSeq, let knownUIDs):
+      writer.text(readOnly ? "EXAMINE " : "SELECT ")
+      writer.mailbox(mailbox)
+      writer.text(" (QRESYNC (\(uidValidity) \(modSeq)\(knownUIDs.map { " \($0)" } ?? "")))")
     case .create(let mailbox):
       writer.text("CREATE ")
       writer.mailbox(mailbox)
@@ -113,9 +117,9 @@ public struct CommandEncoder: Sendable {
       writer.text("UID SEARCH ")
       if let returnOptions { writer.text("RETURN (" + returnOptions.joined(separator: " ") + ") ") }
       writer.searchKey(key)
-    case .uidFetch(let set, let items, let changedSince):
+    case .uidFetch(let set, let items, let changedSince, let vanished):
       writer.text("UID FETCH \(set) (" + items.joined(separator: " ") + ")")
-      if let changedSince { writer.text(" (CHANGEDSINCE \(changedSince))") }
+      if let changedSince { writer.text(" (CHANGEDSINCE \(changedSince)\(vanished ? " VANISHED" : ""))") }
     case .uidStore(let set, let mode, let flags, let silent):
       writer.text("UID STORE \(set) \(mode.rawValue)\(silent ? ".SILENT" : "") (" + flags.joined(separator: " ") + ")")
     case .uidExpunge(let set): writer.text("UID EXPUNGE \(set)")

@@ -38,7 +38,9 @@ struct SyntheticMail {
       text += "--b\(number)\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
       let size = 20_000 + Int(random.next() % 130_000)
       let blob = (0..<size).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-      let encoded = Data(blob).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+      let encoded = Data(blob).base64EncodedString(options: [
+        .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
+      ])
       text += encoded + "\r\n--b\(number)--\r\n"
     }
     return Array(text.utf8)

@@ -169,7 +169,8 @@ print(
     print("  mbsync failed: \(result.stderr.prefix(300))")
     return nil
   }
-  let files = FileManager.default.enumerator(atPath: directory + "/mail")?.compactMap { $0 as? String }
+  let files =
+    FileManager.default.enumerator(atPath: directory + "/mail")?.compactMap { $0 as? String }
     .filter { $0.contains("/cur/") || $0.contains("/new/") } ?? []
   return (files.count, totalBytes)
 }
@@ -209,7 +210,8 @@ let deflate = try measure("mailferry fetch + COMPRESS=DEFLATE") { try mailferryF
 if Subprocess.exists("mbsync") {
   _ = try measure("peer: mbsync (isync) to Maildir") { try mbsyncFetch() }
 } else {
-  print("peer: mbsync (isync)".padding(toLength: 46, withPad: " ", startingAt: 0) + "not installed (apt-get install isync)")
+  print(
+    "peer: mbsync (isync)".padding(toLength: 46, withPad: " ", startingAt: 0) + "not installed (apt-get install isync)")
 }
 if let raw, let session, let plain {
   print(String(format: "\nmailferry session / baseline: %.0f%%", session / raw * 100))

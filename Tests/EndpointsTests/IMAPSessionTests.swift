@@ -186,6 +186,80 @@ import Transport
     #expect(changed.first?.flags.contains("\\Flagged") == true)
   }
 
+  @Test func qresyncReportsVanishedAndChangedSinceAModSeq() throws {
+    let fixture = try IMAPFixture()
+    let client = try fixture.client()
+    defer { client.logout() }
+    #expect(try client.enable(["QRESYNC"]).contains("QRESYNC"))
+    let uids = try #require(
+      try client.append((1...5).map { AppendMessage(bytes: IMAPFixture.message($0)) }, to: MailboxName("INBOX")))
+    let before = try client.select(MailboxName("INBOX"), readOnly: false)
+    let validity = try #require(before.uidValidity)
+    let modSeq = try #require(before.highestModSeq)
+    try client.store(UIDSet([uids[1]]), .add, flags: ["\\Flagged"])
+    try client.store(UIDSet([uids[3]]), .add, flags: ["\\Deleted"])
+    try client.expunge(UIDSet([uids[3]]))
+    try client.run(.unselect)
+
+    let changes = try client.selectChanges(MailboxName("INBOX"), readOnly: true, uidValidity: validity, modSeq: modSeq)
+    #expect(changes.selected.uidValidity == validity)
+    #expect(changes.vanished == UIDSet([uids[3]]))
+    #expect(changes.changed.map(\.uid) == [uids[1]])
+    #expect(changes.changed.first?.flags.contains("\\Flagged") == true)
+
+    // A stale UIDVALIDITY gets no incremental answer.
+    try client.run(.unselect)
+    let stale = try client.selectChanges(
+      MailboxName("INBOX"), readOnly: true, uidValidity: validity &+ 1, modSeq: modSeq)
+    #expect(stale.vanished.isEmpty && stale.changed.isEmpty)
+  }
+
+  @Test func synchronisingLiteralsWaitForTheServer() throws {
+    let fixture = try IMAPFixture()
+    let client = try fixture.client()
+    defer { client.logout() }
+    client.useNonSynchronisingLiterals = false
+    let uids = try #require(
+      try client.append((1...3).map { AppendMessage(bytes: IMAPFixture.message($0)) }, to: MailboxName("INBOX")))
+    #expect(uids.count == 3)
+    // A name that needs a literal (raw 8-bit bytes) waits for '+' too; Dovecot then refuses
+    // it with its reason, and the session goes on.
+    do {
+      try client.create(MailboxName(raw: Array("Caf\u{E9}-raw".utf8)), separator: nil)
+      Issue.record("an invalid mailbox name was accepted")
+    } catch IMAPError.commandFailed(_, _, let status) {
+      #expect(status.kind == .no)
+      #expect(status.text.contains("mUTF-7"))
+    }
+    try client.noop()
+  }
+
+  @Test func serverShutdownIsAByeTheEngineCanRetry() throws {
+    // Its own server, since this test shuts it down.
+    let server = try DovecotServer(flavor: .standard)
+    defer { server.stop() }
+    let user = try server.createUser()
+    let client = try IMAPClient.connect(
+      IMAPAccount(
+        host: server.host, port: server.imapsPort, user: user.name, tls: TLSOptions(caFile: server.caFile),
+        compress: false))
+    defer { client.close() }
+    try client.login(.password(user.password))
+    try client.select(MailboxName("INBOX"), readOnly: true)
+    server.stop()
+    do {
+      try client.noop()
+      Issue.record("NOOP after a shutdown succeeded")
+    } catch let error as IMAPError {
+      guard case .serverClosed(_, let text) = error else {
+        Issue.record("unexpected \(error)")
+        return
+      }
+      #expect(!text.isEmpty)
+      #expect(error.isRetryable)
+    }
+  }
+
   @Test func largeMessageStreamsInChunks() throws {
     let fixture = try IMAPFixture()
     var message = IMAPFixture.message(1)

@@ -144,7 +144,8 @@ import Testing
       check: false)
     #expect(result.status == 0, "\(result.stderr)")
     #expect(result.stdout.contains("INBOX"))
-    let failing = try Subprocess.run([binary, "folders", imaps], environment: ["MAILFERRY_PASSWORD": "x"], check: false)
+    let failing = try Subprocess.run(
+      [binary, "folders", imaps], environment: ["MAILFERRY_PASSWORD": "x"], check: false)
     #expect(failing.status == 1)
     #expect(failing.stderr.hasPrefix("error: "))
   }

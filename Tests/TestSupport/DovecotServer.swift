@@ -151,17 +151,18 @@ public final class DovecotServer: @unchecked Sendable {
     try Subprocess.run(["doveadm", "-c", configFile] + arguments, input: input).stdout
   }
 
-  /// Kills the mail processes serving `user`, as a crash or a network cut would: the
-  /// clients see their connections drop without a goodbye. Returns how many were killed.
+  /// Signals the mail processes serving `user`: SIGKILL (the default) is a crash or a network
+  /// cut, the clients see the connection drop without a goodbye; SIGTERM is a shutdown, the
+  /// server says BYE first. Returns how many processes were signalled.
   @discardableResult
-  public func dropConnections(of user: String) throws -> Int {
+  public func dropConnections(of user: String, signal: Int32 = SIGKILL) throws -> Int {
     // `doveadm who -1` prints one line per connection: user, protocol, pid, addresses.
     let output = try doveadm(["who", "-1", user])
     let pids = output.split(separator: "\n").dropFirst().compactMap { line -> pid_t? in
       let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
       return fields.count >= 3 ? pid_t(fields[2]) : nil
     }
-    for pid in pids { kill(pid, SIGKILL) }
+    for pid in pids { kill(pid, signal) }
     return pids.count
   }
 

@@ -32,4 +32,3 @@ enum IMAPLines {
     return last.split(separator: " ").dropFirst().first == "OK"
   }
 }
-

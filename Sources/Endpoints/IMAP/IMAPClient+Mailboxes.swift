@@ -33,6 +33,21 @@ public struct SelectedMailbox: Sendable, Equatable {
   }
 }
 
+/// What QRESYNC reported while selecting a mailbox.
+public struct MailboxChanges: Sendable, Equatable {
+  public var selected: SelectedMailbox
+  /// UIDs expunged since the given mod-sequence.
+  public var vanished = UIDSet()
+  /// Messages whose flags changed since then.
+  public var changed: [FlagChange] = []
+}
+
+public struct FlagChange: Sendable, Equatable {
+  public var uid: UInt32
+  public var flags: [String]
+  public var modSeq: UInt64?
+}
+
 extension IMAPClient {
   /// Every folder, with attributes, separator and special use (LIST "" "*", asking for
   /// SPECIAL-USE attributes where the server supports LIST-EXTENDED).
@@ -75,26 +90,50 @@ extension IMAPClient {
   /// SELECT (or EXAMINE when `readOnly`), with CONDSTORE when enabled or offered.
   @discardableResult
   public func select(_ mailbox: MailboxName, readOnly: Bool) throws -> SelectedMailbox {
-    var selected = SelectedMailbox(name: mailbox)
     let condstore = has("CONDSTORE") && !enabled.contains("CONDSTORE") && !enabled.contains("QRESYNC")
-    let status = try run(.select(mailbox, readOnly: readOnly, condstore: condstore)) { data in
+    return try select(.select(mailbox, readOnly: readOnly, condstore: condstore), mailbox: mailbox, readOnly: readOnly)
+      .selected
+  }
+
+  /// SELECT with QRESYNC (RFC 7162): besides the mailbox state, the UIDs expunged and the
+  /// flags changed since `modSeq`. The server ignores the request when `uidValidity` no
+  /// longer matches: check `selected.uidValidity`. Needs `enable(["QRESYNC"])` first.
+  public func selectChanges(
+    _ mailbox: MailboxName, readOnly: Bool, uidValidity: UInt32, modSeq: UInt64, knownUIDs: UIDSet? = nil
+  ) throws -> MailboxChanges {
+    guard enabled.contains("QRESYNC") else {
+      throw IMAPError.missingCapability(peer: peer, capability: "QRESYNC", purpose: "incremental resynchronisation")
+    }
+    return try select(
+      .selectQResync(mailbox, readOnly: readOnly, uidValidity: uidValidity, modSeq: modSeq, knownUIDs: knownUIDs),
+      mailbox: mailbox, readOnly: readOnly)
+  }
+
+  private func select(_ command: Command, mailbox: MailboxName, readOnly: Bool) throws -> MailboxChanges {
+    var changes = MailboxChanges(selected: SelectedMailbox(name: mailbox))
+    let status = try run(command) { data in
       switch data {
-      case .exists(let count): selected.exists = count
-      case .flags(let flags): selected.flags = flags
+      case .exists(let count): changes.selected.exists = count
+      case .flags(let flags): changes.selected.flags = flags
+      case .vanished(_, let uids): for range in uids.ranges { changes.vanished.insert(range) }
+      case .fetch(let fetch):
+        if let uid = fetch.uid {
+          changes.changed.append(FlagChange(uid: uid, flags: fetch.flags ?? [], modSeq: fetch.modSeq))
+        }
       case .status(let status):
         switch status.code {
-        case .uidValidity(let value)?: selected.uidValidity = value
-        case .uidNext(let value)?: selected.uidNext = value
-        case .highestModSeq(let value)?: selected.highestModSeq = value
-        case .noModSeq?: selected.noModSeq = true
-        case .permanentFlags(let flags)?: selected.permanentFlags = flags
+        case .uidValidity(let value)?: changes.selected.uidValidity = value
+        case .uidNext(let value)?: changes.selected.uidNext = value
+        case .highestModSeq(let value)?: changes.selected.highestModSeq = value
+        case .noModSeq?: changes.selected.noModSeq = true
+        case .permanentFlags(let flags)?: changes.selected.permanentFlags = flags
         default: break
         }
       default: break
       }
     }
-    selected.readOnly = status.code == .readOnly || readOnly
-    return selected
+    changes.selected.readOnly = status.code == .readOnly || readOnly
+    return changes
   }
 
   /// CREATE `mailbox` and any missing parents (split on `separator`). An existing folder

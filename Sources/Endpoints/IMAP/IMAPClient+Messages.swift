@@ -116,7 +116,7 @@ extension IMAPClient {
       let status = try run(.append(mailbox, messages: messages))
       return appendedUIDs(status, expected: messages.count)
     }
-    if has("LITERAL+") || messages.count == 1 {
+    if (has("LITERAL+") && useNonSynchronisingLiterals) || messages.count == 1 {
       let tags = try messages.map { try send(.append(mailbox, messages: [$0])) }
       var uids: [UInt32]? = []
       var firstError: Error?

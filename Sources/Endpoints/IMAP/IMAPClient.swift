@@ -19,6 +19,10 @@ public final class IMAPClient: @unchecked Sendable {
   public private(set) var enabled: Set<String> = []
   /// Server alerts (`[ALERT]`) seen so far: shown to the user.
   public private(set) var alerts: [String] = []
+  /// Use LITERAL+ / LITERAL- when offered (tests turn it off to exercise the `+` wait).
+  public var useNonSynchronisingLiterals = true {
+    didSet { updateEncoder() }
+  }
   /// Called with untagged responses no command asked for.
   public var unsolicited: ((UntaggedResponse) -> Void)?
 
@@ -102,7 +106,13 @@ public final class IMAPClient: @unchecked Sendable {
 
   private func setCapabilities(_ list: [String]) {
     capabilities = Set(list.map { $0.uppercased() })
-    encoder = CommandEncoder(capabilities: capabilities, utf8Accepted: enabled.contains("UTF8=ACCEPT"))
+    updateEncoder()
+  }
+
+  private func updateEncoder() {
+    var offered = capabilities
+    if !useNonSynchronisingLiterals { offered.subtract(["LITERAL+", "LITERAL-"]) }
+    encoder = CommandEncoder(capabilities: offered, utf8Accepted: enabled.contains("UTF8=ACCEPT"))
   }
 
   public func has(_ capability: String) -> Bool { capabilities.contains(capability.uppercased()) }
@@ -402,7 +412,8 @@ extension Command {
     case .list: return "LIST"
     case .lsub: return "LSUB"
     case .status(let mailbox, _): return "STATUS \(mailbox)"
-    case .select(let mailbox, let readOnly, _): return "\(readOnly ? "EXAMINE" : "SELECT") \(mailbox)"
+    case .select(let mailbox, let readOnly, _), .selectQResync(let mailbox, let readOnly, _, _, _):
+      return "\(readOnly ? "EXAMINE" : "SELECT") \(mailbox)"
     case .create(let mailbox): return "CREATE \(mailbox)"
     case .delete(let mailbox): return "DELETE \(mailbox)"
     case .subscribe(let mailbox): return "SUBSCRIBE \(mailbox)"
