@@ -9,9 +9,10 @@ build:
 	scripts/install-test-deps
 	swift build -c release $(SWIFT_FLAGS)
 
-# Builds the tool and shows it at work.
+# Builds the tool and shows it at work against a private Dovecot (probe, folders).
 demo: build
-	.build/release/mailferry --help
+	swift build -c release --product mailferry-demo $(SWIFT_FLAGS)
+	.build/release/mailferry-demo .build/release/mailferry
 
 # The whole test suite against a private Dovecot (installed if missing).
 test:

@@ -38,6 +38,9 @@ let package = Package(
       name: "mailferry-bench", dependencies: ["Endpoints", "IMAPCodec", "MailCore", "TestSupport", "Transport"],
       path: "Sources/MailFerryBench"),
 
+    // `make demo`: the real binary against a private Dovecot.
+    .executableTarget(name: "mailferry-demo", dependencies: ["TestSupport"], path: "Sources/MailFerryDemo"),
+
     // Test support: the private Dovecot fixture and helpers (not shipped).
     .target(name: "TestSupport", dependencies: ["Transport"], path: "Tests/TestSupport"),
     .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),

@@ -1,0 +1,45 @@
+import Foundation
+import TestSupport
+
+// mailferry-demo: starts a private Dovecot on loopback, creates an account with a few
+// folders of messages, and runs the real `mailferry` binary against it, printing what it
+// prints. `make demo` runs it.
+
+let binary = CommandLine.arguments.dropFirst().first ?? ".build/release/mailferry"
+guard FileManager.default.isExecutableFile(atPath: binary) else {
+  FileHandle.standardError.write(Data("mailferry-demo: \(binary) not found; run 'make demo'\n".utf8))
+  exit(1)
+}
+
+let server = try DovecotServer(flavor: .standard)
+defer { server.stop() }
+let user = try server.createUser("demo")
+let folders = ["INBOX": 12, "Archive/2024": 30, "Projekte/Größe & Co": 7, "Sent": 5]
+for (folder, count) in folders.sorted(by: { $0.key < $1.key }) {
+  if folder != "INBOX" && folder != "Sent" { try server.doveadm(["mailbox", "create", "-u", user.name, folder]) }
+  for number in 1...count {
+    let message = """
+      From: Alice <alice@example.org>\r
+      To: Demo <demo@example.net>\r
+      Subject: \(folder) message \(number)\r
+      Message-ID: <demo-\(folder.hashValue)-\(number)@example.org>\r
+      Date: Tue, 5 Mar 2024 14:07:09 +0100\r
+      \r
+      \(String(repeating: "A line of a demo message body.\r\n", count: 10 * number))
+      """
+    try server.deliver(Array(message.utf8), to: user.name, folder: folder)
+  }
+}
+
+func show(_ arguments: [String]) throws {
+  print("$ mailferry " + arguments.joined(separator: " "))
+  let result = try Subprocess.run([binary] + arguments, environment: ["MAILFERRY_PASSWORD": user.password], check: false)
+  print(result.stdout + result.stderr, terminator: "")
+  print("(exit status \(result.status))\n")
+}
+
+let url = "imaps://\(user.name)@localhost:\(server.imapsPort)"
+print("A private Dovecot is listening on 127.0.0.1 (IMAPS port \(server.imapsPort)) with a demo account.\n")
+try show(["probe", url, "--ca-file", server.caFile])
+try show(["folders", url, "--ca-file", server.caFile])
+try show(["folders", url])  // no --ca-file: the private CA is not trusted, and the error says what to do
