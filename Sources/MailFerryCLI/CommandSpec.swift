@@ -34,6 +34,8 @@ enum CommonOptions {
       name: "oauth-token-command", valueName: "CMD", help: "Run CMD for an OAuth2 access token (XOAUTH2/OAUTHBEARER)."),
     .init(name: "ca-file", valueName: "FILE", help: "Trust the CA certificates in FILE instead of the system store."),
     .init(name: "insecure", valueName: nil, help: "Do not verify certificates (encrypted, but open to interception)."),
+    .init(
+      name: "login-method", valueName: "METHOD", help: "auto (default), plain (AUTHENTICATE PLAIN) or login (LOGIN)."),
     .init(name: "allow-plaintext", valueName: nil, help: "Allow imap:// without STARTTLS and passwords sent in clear."),
     .init(name: "no-compress", valueName: nil, help: "Do not use COMPRESS=DEFLATE even when the server offers it."),
     .init(name: "timeout", valueName: "SECONDS", help: "Give up on a silent server after SECONDS (default 60)."),

@@ -5,7 +5,7 @@ import Transport
 /// Turns a URL and the common options into a logged-in IMAP session.
 struct IMAPSessionOptions {
   let url: ServerURL
-  let account: IMAPAccount
+  private(set) var account: IMAPAccount
   let trace: ProtocolTrace?
   private let arguments: ParsedArguments
 
@@ -29,6 +29,13 @@ struct IMAPSessionOptions {
       host: url.host, port: url.port, user: user, security: url.scheme == .imaps ? .implicitTLS : .startTLS, tls: tls,
       allowPlaintext: arguments.flag("allow-plaintext"), compress: !arguments.flag("no-compress"),
       timeout: .milliseconds(Int(timeout * 1000)), connectTimeout: .milliseconds(Int(min(timeout, 30) * 1000)))
+    if let method = arguments.value("login-method") {
+      guard let parsed = IMAPAccount.LoginMethod(rawValue: method.lowercased()) else {
+        throw UsageError(
+          command: command, message: "option '--login-method' takes auto, plain or login, not '\(method)'")
+      }
+      account.loginMethod = parsed
+    }
     trace = try arguments.value("trace").map { try ProtocolTrace(path: $0) }
     self.arguments = arguments
   }

@@ -33,7 +33,8 @@ for (folder, count) in folders.sorted(by: { $0.key < $1.key }) {
 
 func show(_ arguments: [String]) throws {
   print("$ mailferry " + arguments.joined(separator: " "))
-  let result = try Subprocess.run([binary] + arguments, environment: ["MAILFERRY_PASSWORD": user.password], check: false)
+  let result = try Subprocess.run(
+    [binary] + arguments, environment: ["MAILFERRY_PASSWORD": user.password], check: false)
   print(result.stdout + result.stderr, terminator: "")
   print("(exit status \(result.status))\n")
 }

@@ -48,6 +48,38 @@ import Transport
     }
   }
 
+  @Test func loginCommandAndExplicitPlain() throws {
+    let fixture = try IMAPFixture()
+    for method in [IMAPAccount.LoginMethod.login, .plain] {
+      var account = fixture.account()
+      account.loginMethod = method
+      var text = ""
+      let trace = ProtocolTrace { text += $0 }
+      let client = try IMAPClient.connect(account, trace: trace)
+      try client.login(.password(fixture.user.password))
+      #expect(client.isAuthenticated)
+      client.logout()
+      #expect(
+        text.contains(method == .login ? "LOGIN \(fixture.user.name) <redacted>" : "AUTHENTICATE PLAIN <redacted>"))
+      #expect(!text.contains(fixture.user.password))
+    }
+  }
+
+  @Test func serverWithoutTLSNeedsExplicitPlaintext() throws {
+    let server = try DovecotServer.shared("plaintext-only")
+    let user = try server.createUser()
+    var account = IMAPAccount(host: server.host, port: server.imapPort, user: user.name, security: .startTLS)
+    #expect(throws: IMAPError.startTLSUnavailable(peer: "\(server.host):\(server.imapPort)")) {
+      _ = try IMAPClient.connect(account)
+    }
+    account.allowPlaintext = true
+    let client = try IMAPClient.connect(account)
+    defer { client.logout() }
+    #expect(client.tlsInfo == nil)
+    try client.login(.password(user.password))
+    #expect(client.isAuthenticated)
+  }
+
   @Test func oauthWithoutServerSupportSaysSo() throws {
     let fixture = try IMAPFixture()
     let client = try IMAPClient.connect(fixture.account())

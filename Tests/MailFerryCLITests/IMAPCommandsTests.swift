@@ -134,6 +134,30 @@ import Testing
     #expect(lines.last?.split(separator: " ").first == "4")
   }
 
+  @Test func plaintextOnlyServerNeedsAllowPlaintext() throws {
+    let plain = try DovecotServer.shared("plaintext-only")
+    let plainUser = try plain.createUser("cli")
+    let url = "imap://\(plainUser.name)@\(plain.host):\(plain.imapPort)"
+    let file = passwordFile + "-plain"
+    try Data(plainUser.password.utf8).write(to: URL(fileURLWithPath: file))
+    chmod(file, 0o600)
+    let refused = CapturedRun(["probe", url, "--password-file", file])
+    #expect(refused.status == .failure)
+    #expect(refused.err.contains("does not offer STARTTLS"))
+    #expect(refused.err.contains("hint: use imaps://"))
+    let allowed = CapturedRun(["probe", url, "--password-file", file, "--allow-plaintext"])
+    #expect(allowed.status == .success, "\(allowed.err)")
+    #expect(allowed.err.contains("warning: \(plain.host):\(plain.imapPort): the connection is not encrypted"))
+    #expect(allowed.out.contains("TLS:           none (plaintext)"))
+  }
+
+  @Test func compressionCanBeTurnedOffAndLoginMethodChosen() {
+    let run = CapturedRun(["probe", imaps, "--no-compress", "--login-method", "login"] + common)
+    #expect(run.status == .success, "\(run.err)")
+    #expect(run.out.contains("Compression:   offered, off (--no-compress)"))
+    #expect(CapturedRun(["probe", imaps, "--login-method", "kerberos"] + common).status == .usage)
+  }
+
   @Test func theBuiltBinaryRuns() throws {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent()

@@ -18,6 +18,8 @@ public final class DovecotServer: @unchecked Sendable {
     public var specialUse: [(name: String, attribute: String)]
     /// Whether Dovecot advertises SPECIAL-USE attributes at all.
     public var advertisesSpecialUse: Bool
+    /// False for an old-fashioned server with no TLS at all: no STARTTLS, no IMAPS/POP3S.
+    public var offersTLS = true
 
     public static let standard = Flavor(
       separator: "/",
@@ -33,6 +35,13 @@ public final class DovecotServer: @unchecked Sendable {
         ("Sent Items", "\\Sent"), ("Drafts", "\\Drafts"), ("Deleted Items", "\\Trash"),
         ("Junk Email", "\\Junk"), ("Archive", "\\Archive"),
       ], advertisesSpecialUse: true)
+
+    /// The standard layout on a server without any TLS.
+    public static let plaintextOnly: Flavor = {
+      var flavor = Flavor.standard
+      flavor.offersTLS = false
+      return flavor
+    }()
 
     public init(separator: Character, specialUse: [(name: String, attribute: String)], advertisesSpecialUse: Bool) {
       self.separator = separator
@@ -68,7 +77,12 @@ public final class DovecotServer: @unchecked Sendable {
     instancesLock.lock()
     defer { instancesLock.unlock() }
     if let existing = instances[flavorName] { return try existing.get() }
-    let flavor: Flavor = flavorName == "exchange-like" ? .exchangeLike : .standard
+    let flavor: Flavor =
+      switch flavorName {
+      case "exchange-like": .exchangeLike
+      case "plaintext-only": .plaintextOnly
+      default: .standard
+      }
     let result: Result<DovecotServer, FixtureError>
     do {
       result = .success(try DovecotServer(flavor: flavor))
@@ -184,7 +198,9 @@ public final class DovecotServer: @unchecked Sendable {
     lock.unlock()
     // Ready when every listener accepts connections.
     let deadline = Date().addingTimeInterval(20)
-    for port in [imapPort, imapsPort, pop3Port, pop3sPort, lmtpPort] {
+    let ports =
+      flavor.offersTLS ? [imapPort, imapsPort, pop3Port, pop3sPort, lmtpPort] : [imapPort, pop3Port, lmtpPort]
+    for port in ports {
       while !Self.accepts(port: port) {
         var status: Int32 = 0
         if waitpid(pid, &status, WNOHANG) == pid {
@@ -281,8 +297,21 @@ public final class DovecotServer: @unchecked Sendable {
       return "  mailbox \"\(entry.name)\" {\n    \(attribute)\n    auto = subscribe\n  }"
     }.joined(separator: "\n")
     let nonRoot = geteuid() != 0
-    let dh =
-      FileManager.default.fileExists(atPath: "/usr/share/dovecot/dh.pem") ? "ssl_dh = </usr/share/dovecot/dh.pem" : ""
+    let tlsSettings =
+      flavor.offersTLS
+      ? """
+      ssl = yes
+      ssl_cert = <\(certificates.serverCertificate)
+      ssl_key = <\(certificates.serverKey)
+      ssl_min_protocol = TLSv1.2
+      \(FileManager.default.fileExists(atPath: "/usr/share/dovecot/dh.pem") ? "ssl_dh = </usr/share/dovecot/dh.pem" : "")
+      """ : "ssl = no"
+    let imapsListener =
+      flavor.offersTLS
+      ? "inet_listener imaps {\n    address = 127.0.0.1\n    port = \(imapsPort)\n    ssl = yes\n  }" : ""
+    let pop3sListener =
+      flavor.offersTLS
+      ? "inet_listener pop3s {\n    address = 127.0.0.1\n    port = \(pop3sPort)\n    ssl = yes\n  }" : ""
     return """
       # Private Dovecot for MailFerry's tests (generated; never /etc/dovecot).
       base_dir = \(directory)/run
@@ -292,11 +321,7 @@ public final class DovecotServer: @unchecked Sendable {
       protocols = imap pop3 lmtp
       listen = 127.0.0.1
       \(nonRoot ? "default_login_user = \(mailUser)\ndefault_internal_user = \(mailUser)" : "")
-      ssl = yes
-      ssl_cert = <\(certificates.serverCertificate)
-      ssl_key = <\(certificates.serverKey)
-      ssl_min_protocol = TLSv1.2
-      \(dh)
+      \(tlsSettings)
       disable_plaintext_auth = no
       auth_mechanisms = plain login
       auth_verbose = yes
@@ -329,22 +354,14 @@ public final class DovecotServer: @unchecked Sendable {
           address = 127.0.0.1
           port = \(imapPort)
         }
-        inet_listener imaps {
-          address = 127.0.0.1
-          port = \(imapsPort)
-          ssl = yes
-        }
+        \(imapsListener)
       }
       service pop3-login {
         inet_listener pop3 {
           address = 127.0.0.1
           port = \(pop3Port)
         }
-        inet_listener pop3s {
-          address = 127.0.0.1
-          port = \(pop3sPort)
-          ssl = yes
-        }
+        \(pop3sListener)
       }
       service lmtp {
         inet_listener lmtp {

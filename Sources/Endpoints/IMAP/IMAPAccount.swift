@@ -20,6 +20,14 @@ public struct IMAPAccount: Sendable, Equatable {
   public var compress: Bool
   public var timeout: Duration
   public var connectTimeout: Duration
+  /// How a password is sent: `.automatic` picks AUTHENTICATE PLAIN when offered, else LOGIN.
+  public var loginMethod: LoginMethod = .automatic
+
+  public enum LoginMethod: String, Sendable, Equatable, CaseIterable {
+    case automatic = "auto"
+    case plain
+    case login
+  }
 
   public init(
     host: String, port: Int? = nil, user: String, security: Security = .implicitTLS, tls: TLSOptions = .verified,

@@ -130,9 +130,10 @@ public final class IMAPClient: @unchecked Sendable {
     let command: Command
     switch credential {
     case .password(let password):
-      if has("AUTH=PLAIN") && has("SASL-IR") {
+      let method = account.loginMethod
+      if method == .plain || (method == .automatic && has("AUTH=PLAIN") && has("SASL-IR")) {
         command = .authenticate(mechanism: "PLAIN", initialResponse: Array("\0\(user)\0\(password)".utf8))
-      } else if !has("LOGINDISABLED") {
+      } else if method == .login || !has("LOGINDISABLED") {
         command = .login(user: user, password: password)
       } else {
         throw IMAPError.noUsableAuthentication(
