@@ -80,9 +80,45 @@ import Transport
     #expect(client.isAuthenticated)
   }
 
-  @Test func oauthWithoutServerSupportSaysSo() throws {
+  @Test func oauthBearerAndXOAuth2Tokens() throws {
     let fixture = try IMAPFixture()
+    let token = try fixture.server.oauthToken(for: fixture.user.name)
+    // OAUTHBEARER is preferred when both are offered.
+    var text = ""
+    let client = try IMAPClient.connect(fixture.account(), trace: ProtocolTrace { text += $0 })
+    #expect(client.has("AUTH=OAUTHBEARER") && client.has("AUTH=XOAUTH2"))
+    try client.login(.oauth2Token(token))
+    #expect(client.isAuthenticated)
+    client.logout()
+    #expect(text.contains("AUTHENTICATE OAUTHBEARER <redacted>"))
+    #expect(!text.contains(token))
+
+    // XOAUTH2 when it is the only one: the session sees the server's list, so hide OAUTHBEARER.
+    let xoauth = try IMAPClient.connect(fixture.account())
+    defer { xoauth.logout() }
+    xoauth.withholdCapability("AUTH=OAUTHBEARER")
+    try xoauth.login(.oauth2Token(token))
+    #expect(xoauth.isAuthenticated)
+  }
+
+  @Test func expiredTokenIsAnAuthenticationError() throws {
+    let fixture = try IMAPFixture()
+    let expired = try fixture.server.oauthToken(for: fixture.user.name, lifetime: -600)
     let client = try IMAPClient.connect(fixture.account())
+    defer { client.close() }
+    #expect(throws: IMAPError.self) { try client.login(.oauth2Token(expired)) }
+    do {
+      try client.login(.oauth2Token(expired))
+    } catch IMAPError.authenticationFailed(_, let user, _) {
+      #expect(user == fixture.user.name)
+    }
+  }
+
+  @Test func oauthWithoutServerSupportSaysSo() throws {
+    let server = try DovecotServer.shared("plaintext-only")
+    let user = try server.createUser()
+    let client = try IMAPClient.connect(
+      IMAPAccount(host: server.host, port: server.imapPort, user: user.name, security: .startTLS, allowPlaintext: true))
     defer { client.close() }
     #expect(throws: IMAPError.noUsableAuthentication(peer: client.peer, offered: ["AUTH=LOGIN", "AUTH=PLAIN"])) {
       try client.login(.oauth2Token("token"))

@@ -151,6 +151,20 @@ import Testing
     #expect(allowed.out.contains("TLS:           none (plaintext)"))
   }
 
+  @Test func oauthTokenCommand() throws {
+    let token = try server.oauthToken(for: user.name)
+    let tokenFile = passwordFile + "-token"
+    try Data(token.utf8).write(to: URL(fileURLWithPath: tokenFile))
+    let run = CapturedRun(
+      ["probe", imaps, "--ca-file", server.caFile, "--oauth-token-command", "cat '\(tokenFile)'"])
+    #expect(run.status == .success, "\(run.err)")
+    #expect(run.out.contains("Login:         OK"))
+    let expired = try server.oauthToken(for: user.name, lifetime: -600)
+    let refused = CapturedRun(["probe", imaps, "--ca-file", server.caFile, "--oauth-token-command", "echo \(expired)"])
+    #expect(refused.status == .failure)
+    #expect(refused.err.contains("login as \(user.name) failed"))
+  }
+
   @Test func compressionCanBeTurnedOffAndLoginMethodChosen() {
     let run = CapturedRun(["probe", imaps, "--no-compress", "--login-method", "login"] + common)
     #expect(run.status == .success, "\(run.err)")

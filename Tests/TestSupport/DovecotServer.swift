@@ -20,6 +20,8 @@ public final class DovecotServer: @unchecked Sendable {
     public var advertisesSpecialUse: Bool
     /// False for an old-fashioned server with no TLS at all: no STARTTLS, no IMAPS/POP3S.
     public var offersTLS = true
+    /// OAuth2 logins (XOAUTH2, OAUTHBEARER) with tokens from `oauthToken(for:)`.
+    public var offersOAuth = true
 
     public static let standard = Flavor(
       separator: "/",
@@ -40,6 +42,7 @@ public final class DovecotServer: @unchecked Sendable {
     public static let plaintextOnly: Flavor = {
       var flavor = Flavor.standard
       flavor.offersTLS = false
+      flavor.offersOAuth = false
       return flavor
     }()
 
@@ -119,6 +122,7 @@ public final class DovecotServer: @unchecked Sendable {
       try FileManager.default.createDirectory(atPath: "\(directory)/\(sub)", withIntermediateDirectories: true)
     }
     try Subprocess.run(["chown", "\(mailUser):\(mailUser)", "\(directory)/home"])
+    try writeOAuthKey()
     try FileManager.default.createDirectory(atPath: "\(directory)/users", withIntermediateDirectories: true)
     try configuration().write(toFile: configFile, atomically: true, encoding: .utf8)
     try start()
@@ -157,6 +161,47 @@ public final class DovecotServer: @unchecked Sendable {
       Thread.sleep(forTimeInterval: 0.1)
     }
     throw FixtureError("Dovecot did not accept the new user \(name) within 15 s; see \(directory)/log/dovecot.log")
+  }
+
+  // MARK: OAuth2
+
+  /// The HMAC key Dovecot validates tokens with (local JWT validation, no OAuth server).
+  private var oauthKey: [UInt8] { Array("mailferry-test-oauth-key-\(imapPort)".utf8) }
+
+  private func writeOAuthKey() throws {
+    // Looked up as <azp>/<alg>/<kid>; tokens without azp and kid use "default".
+    let keyDirectory = "\(directory)/oauth-keys/default/HS256"
+    try FileManager.default.createDirectory(atPath: keyDirectory, withIntermediateDirectories: true)
+    try Data(Data(oauthKey).base64EncodedString().utf8).write(to: URL(fileURLWithPath: "\(keyDirectory)/default"))
+    try """
+    introspection_mode = local
+    local_validation_key_dict = fs:posix:prefix=\(directory)/oauth-keys/
+    username_attribute = sub
+    username_format = %u
+
+    """.write(toFile: "\(directory)/oauth2.conf", atomically: true, encoding: .utf8)
+  }
+
+  /// A signed access token (JWT, HS256) for `user`, valid for `lifetime` seconds from now
+  /// (negative: already expired).
+  public func oauthToken(for user: String, lifetime: Int = 3600) throws -> String {
+    func base64URL(_ data: Data) -> String {
+      data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        .replacingOccurrences(of: "=", with: "")
+    }
+    let now = Int(Date().timeIntervalSince1970)
+    let header = base64URL(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+    let claims = #"{"sub":"\#(user)","iat":\#(now - 60),"nbf":\#(now - 60),"exp":\#(now + lifetime)}"#
+    let payload = base64URL(Data(claims.utf8))
+    let hexKey = oauthKey.map { String(format: "%02x", $0) }.joined()
+    let signature = try Subprocess.run(
+      ["sh", "-c", "openssl dgst -sha256 -mac HMAC -macopt hexkey:\(hexKey) -binary | base64 -w0"],
+      input: Data("\(header).\(payload)".utf8)
+    ).stdout
+    guard let signatureData = Data(base64Encoded: signature.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+      throw FixtureError("openssl produced no HMAC signature")
+    }
+    return "\(header).\(payload).\(base64URL(signatureData))"
   }
 
   /// Runs doveadm against this server, e.g. `["kick", user]` to drop a user's connections.
@@ -297,6 +342,9 @@ public final class DovecotServer: @unchecked Sendable {
       return "  mailbox \"\(entry.name)\" {\n    \(attribute)\n    auto = subscribe\n  }"
     }.joined(separator: "\n")
     let nonRoot = geteuid() != 0
+    let oauthPassdb =
+      flavor.offersOAuth
+      ? "passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = \(directory)/oauth2.conf\n}" : ""
     let tlsSettings =
       flavor.offersTLS
       ? """
@@ -323,7 +371,7 @@ public final class DovecotServer: @unchecked Sendable {
       \(nonRoot ? "default_login_user = \(mailUser)\ndefault_internal_user = \(mailUser)" : "")
       \(tlsSettings)
       disable_plaintext_auth = no
-      auth_mechanisms = plain login
+      auth_mechanisms = plain login\(flavor.offersOAuth ? " xoauth2 oauthbearer" : "")
       auth_verbose = yes
       auth_cache_size = 0
       # Answer failed logins at once: the wrong-password tests need no brute-force delay.
@@ -336,6 +384,7 @@ public final class DovecotServer: @unchecked Sendable {
       pop3_uidl_format = %08Xu%08Xv
       mail_max_userip_connections = 200
       mail_attribute_dict =
+      \(oauthPassdb)
       passdb {
         driver = passwd-file
         args = scheme=PLAIN username_format=%u \(directory)/users/%u

@@ -117,6 +117,13 @@ public final class IMAPClient: @unchecked Sendable {
 
   public func has(_ capability: String) -> Bool { capabilities.contains(capability.uppercased()) }
 
+  /// Behaves as if the server did not offer `capability` (a workaround for servers that
+  /// advertise more than they do, and for tests of the fallbacks).
+  public func withholdCapability(_ capability: String) {
+    capabilities.remove(capability.uppercased())
+    updateEncoder()
+  }
+
   // MARK: Login
 
   /// Logs in with a password (AUTHENTICATE PLAIN when offered, else LOGIN) or an OAuth2
