@@ -22,6 +22,9 @@ let package = Package(
     // TCP, TLS, STARTTLS, DEFLATE, deadlines, redacted traces.
     .target(name: "Transport", dependencies: ["COpenSSL", "CZlib", "MailCore"]),
 
+    // A job's resumable state in SQLite: folders, messages done and in flight, failures.
+    .target(name: "Checkpoint", dependencies: ["MailCore", "Storage"]),
+
     // IMAP protocol codec: pure, bytes in and values out, no sockets.
     .target(name: "IMAPCodec", dependencies: ["MailCore"]),
 
@@ -46,6 +49,7 @@ let package = Package(
     .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
     .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "CZlib"]),
     .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
+    .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "MailCore", "Storage"]),
     .testTarget(name: "IMAPCodecTests", dependencies: ["IMAPCodec"]),
     .testTarget(
       name: "EndpointsTests", dependencies: ["Endpoints", "IMAPCodec", "MailCore", "TestSupport", "Transport"]),
