@@ -31,6 +31,9 @@ let package = Package(
     // Source and sink adapters over a Connection: the IMAP session, later POP3, SMTP, archives.
     .target(name: "Endpoints", dependencies: ["IMAPCodec", "MailCore", "Transport"]),
 
+    // Jobs: plan folders, stream batches, dedup, append, checkpoint; parallel folders.
+    .target(name: "Engine", dependencies: ["Checkpoint", "Endpoints", "IMAPCodec", "MailCore", "Transport"]),
+
     // The command line: arguments, passwords, progress, reports. All of it is testable library code.
     .target(name: "MailFerryCLI", dependencies: ["Endpoints", "IMAPCodec", "MailCore", "Storage", "Transport"]),
     // A one-line main.
@@ -50,6 +53,9 @@ let package = Package(
     .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "CZlib"]),
     .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
     .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "MailCore", "Storage"]),
+    .testTarget(
+      name: "EngineTests",
+      dependencies: ["Checkpoint", "Endpoints", "Engine", "IMAPCodec", "MailCore", "TestSupport", "Transport"]),
     .testTarget(name: "IMAPCodecTests", dependencies: ["IMAPCodec"]),
     .testTarget(
       name: "EndpointsTests", dependencies: ["Endpoints", "IMAPCodec", "MailCore", "TestSupport", "Transport"]),

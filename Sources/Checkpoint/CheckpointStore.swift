@@ -120,21 +120,80 @@ public final class CheckpointStore: @unchecked Sendable {
     }
   }
 
-  /// Records messages skipped because the target already holds them.
-  public func recordDuplicates(folder: Int64, run: Int64, messages: [MessageRecord], lastUID: UInt32?) throws {
+  /// Records messages skipped because the target already holds them, with the target
+  /// message each one was matched to (when its UID is known).
+  public func recordDuplicates(
+    folder: Int64, run: Int64, messages: [(record: MessageRecord, targetUID: UInt32?)], targetUIDValidity: UInt32?,
+    lastUID: UInt32?
+  ) throws {
     try database.transaction {
-      for message in messages {
+      for (message, targetUID) in messages {
         try database.run(
           """
-          INSERT OR REPLACE INTO messages
-            (folder_id, source_uidvalidity, source_uid, message_id, sha256, size, state, run_id)
-          VALUES (?, ?, ?, ?, ?, ?, 'duplicate', ?)
+          INSERT OR REPLACE INTO messages (folder_id, source_uidvalidity, source_uid, message_id, sha256, size, state,
+            target_uidvalidity, target_uid, run_id)
+          VALUES (?, ?, ?, ?, ?, ?, 'duplicate', ?, ?, ?)
           """, .integer(folder), .int(Int(message.sourceUIDValidity)), .int(Int(message.sourceUID)),
           .optionalText(message.messageID?.normalized), .blob(message.sha256.bytes), .int(message.size),
-          .integer(run))
+          .optionalInt(targetUID == nil ? nil : targetUIDValidity.map(Int64.init)),
+          .optionalInt(targetUID.map(Int64.init)), .integer(run))
       }
       if let lastUID { try advance(folder: folder, to: lastUID) }
     }
+  }
+
+  /// Moves the folder's high-water mark to `lastUID` (every source UID up to it is done).
+  public func advance(folder: Int64, lastUID: UInt32) throws { try advance(folder: folder, to: lastUID) }
+
+  /// Starts the folder's progress over (its source UIDVALIDITY changed). Rows of the old
+  /// UIDVALIDITY stay: their target copies still count for deduplication.
+  public func resetProgress(folder: Int64) throws {
+    try database.run(
+      "UPDATE folders SET source_last_uid = 0, source_highest_modseq = NULL, updated_at = ? WHERE id = ?",
+      .integer(Self.now), .integer(folder))
+  }
+
+  /// Target UIDs this job knows it wrote or matched in the folder's target.
+  public func targetUIDs(folder: Int64, targetUIDValidity: UInt32) throws -> Set<UInt32> {
+    Set(
+      try database.query(
+        """
+        SELECT target_uid FROM messages WHERE folder_id = ? AND target_uidvalidity = ? AND target_uid IS NOT NULL
+          AND state IN ('copied', 'duplicate')
+        """, .integer(folder), .int(Int(targetUIDValidity)), row: { UInt32(truncatingIfNeeded: $0.int64(0)) }))
+  }
+
+  /// Per content hash: rows done in the folder (any source UIDVALIDITY), rows done for
+  /// `currentValidity`, and rows whose target UID is unknown.
+  public func hashCounts(
+    folder: Int64, currentValidity: UInt32, targetUIDValidity: UInt32?
+  ) throws
+    -> [SHA256Digest: HashCount]
+  {
+    var counts: [SHA256Digest: HashCount] = [:]
+    let rows = try database.query(
+      """
+      SELECT sha256, source_uidvalidity = ?, target_uid IS NULL OR target_uidvalidity IS NOT ? FROM messages
+      WHERE folder_id = ? AND state IN ('copied', 'duplicate')
+      """, .int(Int(currentValidity)), .optionalInt(targetUIDValidity.map(Int64.init)), .integer(folder)
+    ) { row in (SHA256Digest(bytes: row.blob(0)), row.int(1) == 1, row.int(2) == 1) }
+    for (hash, current, unknownTarget) in rows {
+      counts[hash, default: HashCount()].all += 1
+      if current { counts[hash, default: HashCount()].current += 1 }
+      if unknownTarget { counts[hash, default: HashCount()].withoutTargetUID += 1 }
+    }
+    return counts
+  }
+
+  /// Source UIDs above `above` already done for this UIDVALIDITY.
+  public func doneUIDs(folder: Int64, sourceUIDValidity: UInt32, above: UInt32) throws -> Set<UInt32> {
+    Set(
+      try database.query(
+        """
+        SELECT source_uid FROM messages WHERE folder_id = ? AND source_uidvalidity = ? AND source_uid > ?
+          AND state IN ('copied', 'duplicate')
+        """, .integer(folder), .int(Int(sourceUIDValidity)), .int(Int(above)),
+        row: { UInt32(truncatingIfNeeded: $0.int64(0)) }))
   }
 
   /// Forgets in-flight messages the target turned out not to have, so they are sent again.
@@ -281,6 +340,14 @@ public struct MessageRecord: Sendable, Equatable {
     self.sha256 = sha256
     self.size = size
   }
+}
+
+/// How often a content hash occurs among a folder's done rows.
+public struct HashCount: Sendable, Equatable {
+  public var all = 0
+  public var current = 0
+  public var withoutTargetUID = 0
+  public init() {}
 }
 
 public struct FailureRecord: Sendable, Equatable {

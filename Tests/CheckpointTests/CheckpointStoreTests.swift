@@ -104,9 +104,25 @@ import Testing
     #expect(try store.hasCopied(folder: folder.id, messageID: try #require(MessageID(fieldValue: "<m1@EXAMPLE.org>"))))
     #expect(try !store.hasCopied(folder: folder.id, messageID: try #require(MessageID(fieldValue: "<M1@example.org>"))))
 
-    try store.recordDuplicates(folder: folder.id, run: run, messages: [record(3, "same content")], lastUID: 3)
+    var third = twin1
+    third.sourceUID = 3
+    try store.recordDuplicates(
+      folder: folder.id, run: run, messages: [(third, 17)], targetUIDValidity: 1, lastUID: 3)
     #expect(try store.counts(folder: folder.id) == (2, 1, 0, 0))
     #expect(try store.folders().first { $0.id == folder.id }?.sourceLastUID == 3)
+    #expect(try store.targetUIDs(folder: folder.id, targetUIDValidity: 1) == [1, 2, 17])
+    let counts = try store.hashCounts(folder: folder.id, currentValidity: 7, targetUIDValidity: 1)
+    #expect(
+      counts[twin1.sha256]
+        == {
+          var c = HashCount()
+          c.all = 3
+          c.current = 3
+          return c
+        }())
+    #expect(try store.doneUIDs(folder: folder.id, sourceUIDValidity: 7, above: 1) == [2, 3])
+    try store.resetProgress(folder: folder.id)
+    #expect(try store.folders().first { $0.id == folder.id }?.sourceLastUID == 0)
   }
 
   @Test func failuresKeepTheReasonAndCountAttempts() throws {

@@ -22,6 +22,9 @@ public final class DovecotServer: @unchecked Sendable {
     public var offersTLS = true
     /// OAuth2 logins (XOAUTH2, OAUTHBEARER) with tokens from `oauthToken(for:)`.
     public var offersOAuth = true
+    /// Larger messages are refused (quota_max_mail_size), as providers refuse them. A
+    /// multiple of 1 MiB.
+    public var maxMessageSize = 64 << 20
 
     public static let standard = Flavor(
       separator: "/",
@@ -30,13 +33,18 @@ public final class DovecotServer: @unchecked Sendable {
         ("Archive", "\\Archive"),
       ], advertisesSpecialUse: true)
 
-    /// Dots as separator and Exchange-style names, like a different provider.
-    public static let exchangeLike = Flavor(
-      separator: ".",
-      specialUse: [
-        ("Sent Items", "\\Sent"), ("Drafts", "\\Drafts"), ("Deleted Items", "\\Trash"),
-        ("Junk Email", "\\Junk"), ("Archive", "\\Archive"),
-      ], advertisesSpecialUse: true)
+    /// Dots as separator, Exchange-style names and a 10 MiB message limit, like a different
+    /// provider.
+    public static let exchangeLike: Flavor = {
+      var flavor = Flavor(
+        separator: ".",
+        specialUse: [
+          ("Sent Items", "\\Sent"), ("Drafts", "\\Drafts"), ("Deleted Items", "\\Trash"),
+          ("Junk Email", "\\Junk"), ("Archive", "\\Archive"),
+        ], advertisesSpecialUse: true)
+      flavor.maxMessageSize = 10 << 20
+      return flavor
+    }()
 
     /// The standard layout on a server without any TLS.
     public static let plaintextOnly: Flavor = {
@@ -418,8 +426,15 @@ public final class DovecotServer: @unchecked Sendable {
           port = \(lmtpPort)
         }
       }
+      # A size limit like providers have: APPEND of a larger message is refused.
+      mail_plugins = $mail_plugins quota
+      plugin {
+        quota = count:User quota
+        quota_vsizes = yes
+        quota_max_mail_size = \(flavor.maxMessageSize / 1_048_576)M
+      }
       protocol imap {
-        mail_plugins = $mail_plugins imap_zlib
+        mail_plugins = $mail_plugins imap_zlib imap_quota
         mail_max_userip_connections = 200
       }
       protocol pop3 {

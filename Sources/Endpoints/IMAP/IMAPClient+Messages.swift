@@ -160,3 +160,43 @@ extension IMAPClient {
     }
   }
 }
+
+/// The outcome of appending one message: the UID it got (when the server reports
+/// APPENDUID), or the server's refusal.
+public enum AppendOutcome: Sendable, Equatable {
+  case appended(uid: UInt32?)
+  case refused(ResponseStatus)
+}
+
+extension IMAPClient {
+  /// APPENDs each message on its own (pipelined with LITERAL+), reading every reply, so a
+  /// refused message is reported with the server's reason while the others go in.
+  /// Connection failures still throw.
+  public func appendEach(_ messages: [AppendMessage], to mailbox: MailboxName) throws -> [AppendOutcome] {
+    let pipelined = has("LITERAL+") && useNonSynchronisingLiterals
+    var outcomes: [AppendOutcome] = []
+    func outcome(_ wait: () throws -> ResponseStatus) throws -> AppendOutcome {
+      do {
+        let status = try wait()
+        if case .appendUID(_, let uids)? = status.code, uids.count == 1 { return .appended(uid: uids.min) }
+        return .appended(uid: nil)
+      } catch IMAPError.commandFailed(_, _, let status) {
+        return .refused(status)
+      }
+    }
+    if pipelined {
+      let tags = try messages.map { try send(.append(mailbox, messages: [$0])) }
+      for tag in tags { outcomes.append(try outcome { try waitFor(tag: tag, command: "APPEND to \(mailbox)") }) }
+    } else {
+      for message in messages {
+        outcomes.append(
+          try outcome {
+            // A refusal before the literal (too large, no such folder) arrives from send.
+            let tag = try send(.append(mailbox, messages: [message]))
+            return try waitFor(tag: tag, command: "APPEND to \(mailbox)")
+          })
+      }
+    }
+    return outcomes
+  }
+}

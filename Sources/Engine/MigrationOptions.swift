@@ -1,0 +1,29 @@
+/// How a migration runs.
+public struct MigrationOptions: Sendable {
+  public enum Dedup: String, Sendable, CaseIterable {
+    /// Skip what the target already holds with the same content (copy for copy).
+    case hash
+    /// Also skip a message whose normalised Message-ID is already in the target folder.
+    case messageID = "message-id"
+    /// Copy everything.
+    case none
+  }
+
+  public var dedup: Dedup = .hash
+  public var include: [String] = []
+  public var exclude: [String] = []
+  public var folderMap: [String: String] = [:]
+  /// INTERNALDATE bounds, seconds since 1970 (since inclusive, before exclusive).
+  public var since: Int64?
+  public var before: Int64?
+  public var maxSize: UInt64?
+  public var connections = 2
+  public var dryRun = false
+  /// Messages per batch, and a byte bound so a batch stays small in memory.
+  public var batchCount = 50
+  public var batchBytes = 16 << 20
+  /// Reconnects per folder after a dropped connection before giving up.
+  public var retries = 3
+
+  public init() {}
+}

@@ -1,0 +1,53 @@
+/// What happened to one folder.
+public struct FolderReport: Sendable, Equatable {
+  public var source: String
+  public var target: String
+  /// Messages in the source folder that the run looked at (after filters).
+  public var considered = 0
+  public var copied = 0
+  public var copiedBytes = 0
+  public var duplicates = 0
+  /// Earlier runs' in-flight messages found already in the target.
+  public var reconciled = 0
+  public var filtered = 0
+  public var failed: [(uid: UInt32, reason: String)] = []
+  public var droppedKeywords: Set<String> = []
+  public var notes: [String] = []
+  /// Set when the folder could not be finished (connection lost for good, …).
+  public var error: String?
+
+  public init(source: String, target: String) {
+    self.source = source
+    self.target = target
+  }
+
+  public static func == (lhs: FolderReport, rhs: FolderReport) -> Bool {
+    lhs.source == rhs.source && lhs.target == rhs.target && lhs.copied == rhs.copied && lhs.duplicates == rhs.duplicates
+      && lhs.failed.map(\.uid) == rhs.failed.map(\.uid) && lhs.error == rhs.error
+  }
+
+  public var isComplete: Bool { failed.isEmpty && error == nil }
+}
+
+/// The whole job.
+public struct MigrationReport: Sendable {
+  public var folders: [FolderReport] = []
+  public var warnings: [String] = []
+  public var seconds: Double = 0
+
+  public var copied: Int { folders.reduce(0) { $0 + $1.copied } }
+  public var copiedBytes: Int { folders.reduce(0) { $0 + $1.copiedBytes } }
+  public var duplicates: Int { folders.reduce(0) { $0 + $1.duplicates } }
+  public var failed: Int { folders.reduce(0) { $0 + $1.failed.count } }
+  /// Everything that should have moved did.
+  public var isComplete: Bool { folders.allSatisfy(\.isComplete) }
+}
+
+/// Progress as it happens, for the display.
+public enum MigrationEvent: Sendable {
+  case planned([PlannedFolder])
+  case folderStarted(source: String, target: String, toDo: Int)
+  case batchDone(source: String, copied: Int, duplicates: Int, bytes: Int)
+  case folderFinished(FolderReport)
+  case reconnecting(source: String, reason: String)
+}
