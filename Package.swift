@@ -35,7 +35,8 @@ let package = Package(
     .target(name: "Engine", dependencies: ["Checkpoint", "Endpoints", "IMAPCodec", "MailCore", "Transport"]),
 
     // The command line: arguments, passwords, progress, reports. All of it is testable library code.
-    .target(name: "MailFerryCLI", dependencies: ["Endpoints", "IMAPCodec", "MailCore", "Storage", "Transport"]),
+    .target(
+      name: "MailFerryCLI", dependencies: ["Endpoints", "Engine", "IMAPCodec", "MailCore", "Storage", "Transport"]),
     // A one-line main.
     .executableTarget(name: "mailferry", dependencies: ["MailFerryCLI"]),
 
@@ -59,6 +60,8 @@ let package = Package(
     .testTarget(name: "IMAPCodecTests", dependencies: ["IMAPCodec"]),
     .testTarget(
       name: "EndpointsTests", dependencies: ["Endpoints", "IMAPCodec", "MailCore", "TestSupport", "Transport"]),
-    .testTarget(name: "MailFerryCLITests", dependencies: ["MailFerryCLI", "TestSupport"]),
+    .testTarget(
+      name: "MailFerryCLITests",
+      dependencies: ["Endpoints", "IMAPCodec", "MailCore", "MailFerryCLI", "TestSupport", "Transport"]),
   ]
 )

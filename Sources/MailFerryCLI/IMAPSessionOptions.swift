@@ -8,8 +8,15 @@ struct IMAPSessionOptions {
   private(set) var account: IMAPAccount
   let trace: ProtocolTrace?
   private let arguments: ParsedArguments
+  /// "source" or "target" in a two-server command, nil otherwise.
+  let side: String?
 
-  init(_ urlText: String, arguments: ParsedArguments, command: String) throws {
+  init(
+    _ urlText: String, arguments: ParsedArguments, command: String, side: String? = nil,
+    sharedTrace: ProtocolTrace? = nil
+  ) throws {
+    self.side = side
+    let option = side.map { "\($0)-" } ?? ""
     url = try ServerURL(urlText)
     guard url.scheme == .imap || url.scheme == .imaps else {
       throw ConfigurationError(
@@ -20,7 +27,8 @@ struct IMAPSessionOptions {
         what: "URL '\(urlText)'", problem: "names no user", fix: "write it like \(url.scheme)://user@\(url.host)")
     }
     let timeout = try arguments.number("timeout", default: 60, command: command)
-    let tls = TLSOptions(caFile: arguments.value("ca-file"), insecure: arguments.flag("insecure"))
+    let tls = TLSOptions(
+      caFile: arguments.value("\(option)ca-file") ?? arguments.value("ca-file"), insecure: arguments.flag("insecure"))
     if let caFile = tls.caFile, !FileManager.default.isReadableFile(atPath: caFile) {
       throw ConfigurationError(
         what: "CA file \(caFile)", problem: "cannot be read", fix: "give a PEM file of CA certificates")
@@ -36,19 +44,20 @@ struct IMAPSessionOptions {
       }
       account.loginMethod = parsed
     }
-    trace = try arguments.value("trace").map { try ProtocolTrace(path: $0) }
+    trace = try sharedTrace ?? arguments.value("trace").map { try ProtocolTrace(path: $0) }
     self.arguments = arguments
   }
 
   /// The password or token, from the sources the options name.
   func credential(console: Console) throws -> IMAPCredential {
-    if let command = arguments.value("oauth-token-command") {
-      return .oauth2Token(try PasswordSource.fromCommand(command, purpose: "--oauth-token-command"))
+    let option = side.map { "\($0)-" } ?? ""
+    if let command = arguments.value("\(option)oauth-token-command") {
+      return .oauth2Token(try PasswordSource.fromCommand(command, purpose: "--\(option)oauth-token-command"))
     }
     return .password(
       try PasswordSource.resolve(
         arguments, environment: ProcessInfo.processInfo.environment, console: console, user: account.user,
-        server: url.display))
+        server: url.display, side: side))
   }
 
   /// Connects (STARTTLS as the scheme says) and warns about weakened security.
@@ -56,7 +65,7 @@ struct IMAPSessionOptions {
     if account.tls.insecure {
       console.warning("--insecure: the server's certificate is not checked; anyone on the path could read this session")
     }
-    let client = try IMAPClient.connect(account, trace: trace)
+    let client = try IMAPClient.connect(account, trace: trace, label: side ?? "imap")
     if client.tlsInfo == nil {
       console.warning("\(client.peer): the connection is not encrypted (--allow-plaintext)")
     }
@@ -64,8 +73,8 @@ struct IMAPSessionOptions {
   }
 
   /// Connects, logs in, turns on compression and the extensions MailFerry uses.
-  func openSession(console: Console) throws -> IMAPClient {
-    let credential = try credential(console: console)
+  func openSession(console: Console, credential given: IMAPCredential? = nil) throws -> IMAPClient {
+    let credential = try given ?? credential(console: console)
     let client = try connect(console: console)
     do {
       try client.login(credential)

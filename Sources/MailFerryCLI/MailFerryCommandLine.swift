@@ -11,7 +11,7 @@ public enum MailFerryCommandLine {
     exit(run(Array(CommandLine.arguments.dropFirst()), console: .standard()).rawValue)
   }
 
-  static let commands: [any Subcommand.Type] = [ProbeCommand.self, FoldersCommand.self]
+  static let commands: [any Subcommand.Type] = [ProbeCommand.self, FoldersCommand.self, MigrateCommand.self]
 
   static func run(_ arguments: [String], console: Console) -> ExitCode {
     guard let first = arguments.first, first != "--help", first != "-h", first != "help" else {

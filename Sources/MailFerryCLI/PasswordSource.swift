@@ -3,20 +3,24 @@ import Foundation
 /// Where a password or token comes from. Never the command line: `--password-file`,
 /// `--password-command`, `MAILFERRY_PASSWORD`, or a prompt on a terminal, in that order.
 enum PasswordSource {
-  /// Reads the secret for `user` at `server` as the options say.
+  /// Reads the secret for `user` at `server` as the options say. `side` ("source",
+  /// "target") prefixes the option and variable names of a two-server command:
+  /// `--source-password-file`, `MAILFERRY_SOURCE_PASSWORD`.
   static func resolve(
     _ arguments: ParsedArguments, environment: [String: String], console: Console, user: String, server: String,
-    prompt: (String) -> String? = PasswordSource.promptOnTerminal
+    side: String? = nil, prompt: (String) -> String? = PasswordSource.promptOnTerminal
   ) throws -> String {
-    if let file = arguments.value("password-file") { return try fromFile(file, console: console) }
-    if let command = arguments.value("password-command") {
-      return try fromCommand(command, purpose: "--password-command")
+    let option = side.map { "\($0)-" } ?? ""
+    let variable = "MAILFERRY_" + (side.map { "\($0.uppercased())_" } ?? "") + "PASSWORD"
+    if let file = arguments.value("\(option)password-file") { return try fromFile(file, console: console) }
+    if let command = arguments.value("\(option)password-command") {
+      return try fromCommand(command, purpose: "--\(option)password-command")
     }
-    if let password = environment["MAILFERRY_PASSWORD"], !password.isEmpty { return password }
+    if let password = environment[variable], !password.isEmpty { return password }
     if console.isTerminal, let typed = prompt("Password for \(user) at \(server): "), !typed.isEmpty { return typed }
     throw ConfigurationError(
       what: "password for \(user) at \(server)", problem: "was not given",
-      fix: "set MAILFERRY_PASSWORD, or pass --password-file FILE or --password-command CMD")
+      fix: "set \(variable), or pass --\(option)password-file FILE or --\(option)password-command CMD")
   }
 
   /// The first line of `path`. Warns when others may read the file.

@@ -406,7 +406,14 @@ public final class DovecotServer: @unchecked Sendable {
         separator = \(separator)
       \(specialUse)
       }
+      # Parallel tests and benchmarks open many TLS connections at once: one login process
+      # serves many clients instead of one process per client (limit 100).
+      default_process_limit = 1000
+      default_client_limit = 4000
       service imap-login {
+        service_count = 0
+        process_min_avail = 2
+        client_limit = 1000
         inet_listener imap {
           address = 127.0.0.1
           port = \(imapPort)
@@ -414,6 +421,8 @@ public final class DovecotServer: @unchecked Sendable {
         \(imapsListener)
       }
       service pop3-login {
+        service_count = 0
+        client_limit = 1000
         inet_listener pop3 {
           address = 127.0.0.1
           port = \(pop3Port)

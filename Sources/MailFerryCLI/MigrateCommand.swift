@@ -1,0 +1,225 @@
+import Endpoints
+import Engine
+import Foundation
+import IMAPCodec
+import Transport
+
+/// `mailferry migrate SOURCE TARGET`: copies an account, exactly once, resumable.
+struct MigrateCommand: Subcommand {
+  static let spec = CommandSpec(
+    name: "migrate", summary: "Copy every folder of one IMAP account to another, exactly once.",
+    discussion: """
+      Copies messages with their flags and dates, creates folders (special-use folders such as
+      Sent go to the target's own), and records its progress in a state file, so a killed run
+      continues where it stopped and a second run copies only what is new.
+
+      Examples:
+        MAILFERRY_SOURCE_PASSWORD=… MAILFERRY_TARGET_PASSWORD=… \\
+          mailferry migrate imaps://alice%40old.example@imap.old.example imaps://alice@imap.new.example
+        mailferry migrate imaps://a@src/Projects imaps://b@dst --dry-run
+      """,
+    positionals: [
+      .init(name: "SOURCE", help: "imaps://user@host[:port][/FOLDER] (a folder limits the job to it)"),
+      .init(name: "TARGET", help: "imaps://user@host[:port]"),
+    ],
+    options: [
+      .init(name: "source-password-file", valueName: "FILE", help: "Source password from FILE's first line."),
+      .init(name: "source-password-command", valueName: "CMD", help: "Source password from CMD's first line."),
+      .init(name: "source-oauth-token-command", valueName: "CMD", help: "OAuth2 token for the source from CMD."),
+      .init(name: "target-password-file", valueName: "FILE", help: "Target password from FILE's first line."),
+      .init(name: "target-password-command", valueName: "CMD", help: "Target password from CMD's first line."),
+      .init(name: "target-oauth-token-command", valueName: "CMD", help: "OAuth2 token for the target from CMD."),
+      .init(name: "ca-file", valueName: "FILE", help: "Trust the CA certificates in FILE (both servers)."),
+      .init(name: "source-ca-file", valueName: "FILE", help: "Trust the CA certificates in FILE for the source."),
+      .init(name: "target-ca-file", valueName: "FILE", help: "Trust the CA certificates in FILE for the target."),
+      .init(name: "insecure", valueName: nil, help: "Do not verify certificates (encrypted, open to interception)."),
+      .init(name: "allow-plaintext", valueName: nil, help: "Allow imap:// without STARTTLS."),
+      .init(name: "no-compress", valueName: nil, help: "Do not use COMPRESS=DEFLATE."),
+      .init(name: "login-method", valueName: "METHOD", help: "auto (default), plain or login."),
+      .init(name: "timeout", valueName: "SECONDS", help: "Give up on a silent server after SECONDS (default 60)."),
+      .init(name: "trace", valueName: "FILE", help: "Append a redacted protocol trace of both servers to FILE."),
+      .init(
+        name: "include", valueName: "REGEX", help: "Only folders whose name matches (repeatable).", repeatable: true),
+      .init(
+        name: "exclude", valueName: "REGEX", help: "Skip folders whose name matches (repeatable).", repeatable: true),
+      .init(
+        name: "folder-map", valueName: "OLD=NEW", help: "Put source folder OLD into target folder NEW (repeatable).",
+        repeatable: true),
+      .init(name: "since", valueName: "DATE", help: "Only messages received on or after DATE (YYYY-MM-DD, UTC)."),
+      .init(name: "before", valueName: "DATE", help: "Only messages received before DATE (YYYY-MM-DD, UTC)."),
+      .init(name: "max-size", valueName: "BYTES", help: "Skip messages larger than BYTES."),
+      .init(name: "dedup", valueName: "MODE", help: "hash (default), message-id or none."),
+      .init(
+        name: "connections", valueName: "N", help: "Folders copied in parallel, one connection pair each (default 2)."),
+      .init(name: "state", valueName: "FILE", help: "The job's state file (default under $XDG_STATE_HOME/mailferry)."),
+      .init(name: "dry-run", valueName: nil, help: "Plan and count; write nothing."),
+      .init(name: "quiet", valueName: nil, help: "Print only the report's problems."),
+    ])
+
+  func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
+    let trace = try arguments.value("trace").map { try ProtocolTrace(path: $0) }
+    let source = try IMAPSessionOptions(
+      arguments.positionals[0], arguments: arguments, command: Self.spec.name, side: "source", sharedTrace: trace)
+    let target = try IMAPSessionOptions(
+      arguments.positionals[1], arguments: arguments, command: Self.spec.name, side: "target", sharedTrace: trace)
+    var options = try Self.options(arguments, sourcePath: source.url.path)
+    let statePath = try arguments.value("state") ?? Self.defaultStatePath(source: source.url, target: target.url)
+    if options.dryRun { options.connections = 1 }
+    let sourceCredential = try source.credential(console: console)
+    let targetCredential = try target.credential(console: console)
+    let quiet = arguments.flag("quiet")
+
+    // Log in once before starting, so a wrong password or certificate fails here, plainly.
+    let firstSource = try source.openSession(console: console, credential: sourceCredential)
+    let firstTarget: IMAPClient
+    do {
+      firstTarget = try target.openSession(console: console, credential: targetCredential)
+    } catch {
+      firstSource.close()
+      throw error
+    }
+    firstSource.logout()
+    firstTarget.logout()
+
+    let silent = Console(out: { _ in }, err: { _ in }, isTerminal: false)
+    let migration = Migration(
+      source: { try source.openSession(console: silent, credential: sourceCredential) },
+      target: { try target.openSession(console: silent, credential: targetCredential) },
+      sourceIdentity: source.url.display, targetIdentity: target.url.display, statePath: statePath, options: options,
+      events: { event in if !quiet { Self.show(event, console: console) } })
+    if !quiet { console.status("state: \(statePath)") }
+    let report = try migration.run()
+    ReportTable.print(report, console: console, dryRun: options.dryRun, quiet: quiet)
+    return report.isComplete ? .success : .partial
+  }
+
+  static func options(_ arguments: ParsedArguments, sourcePath: String) throws -> MigrationOptions {
+    var options = MigrationOptions()
+    let name = spec.name
+    if let mode = arguments.value("dedup") {
+      guard let dedup = MigrationOptions.Dedup(rawValue: mode) else {
+        throw UsageError(command: name, message: "option '--dedup' takes hash, message-id or none, not '\(mode)'")
+      }
+      options.dedup = dedup
+    }
+    options.include = arguments.values("include")
+    options.exclude = arguments.values("exclude")
+    let folder = sourcePath.hasPrefix("/") ? String(sourcePath.dropFirst()) : sourcePath
+    if !folder.isEmpty { options.include.append("^" + NSRegularExpression.escapedPattern(for: folder) + "$") }
+    for pattern in options.include + options.exclude {
+      do {
+        _ = try NSRegularExpression(pattern: pattern)
+      } catch {
+        throw UsageError(command: name, message: "'\(pattern)' is not a valid regular expression")
+      }
+    }
+    for mapping in arguments.values("folder-map") {
+      let parts = mapping.split(separator: "=", maxSplits: 1).map(String.init)
+      guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+        throw UsageError(command: name, message: "option '--folder-map' takes OLD=NEW, not '\(mapping)'")
+      }
+      options.folderMap[parts[0]] = parts[1]
+    }
+    options.since = try arguments.value("since").map { try date($0, option: "since") }
+    options.before = try arguments.value("before").map { try date($0, option: "before") }
+    if let size = arguments.value("max-size") {
+      guard let bytes = UInt64(size), bytes > 0 else {
+        throw UsageError(command: name, message: "option '--max-size' takes a number of bytes, not '\(size)'")
+      }
+      options.maxSize = bytes
+    }
+    options.connections = Int(try arguments.number("connections", default: 2, command: name))
+    options.dryRun = arguments.flag("dry-run")
+    return options
+  }
+
+  static func date(_ text: String, option: String) throws -> Int64 {
+    let parts = text.split(separator: "-").compactMap { Int($0) }
+    guard parts.count == 3, (1...12).contains(parts[1]), (1...31).contains(parts[2]),
+      let date = IMAPDate(
+        parsing:
+          "\(parts[2])-\(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][parts[1] - 1])-\(parts[0]) 00:00:00 +0000"
+      )
+    else {
+      throw UsageError(command: spec.name, message: "option '--\(option)' takes a date like 2024-03-31, not '\(text)'")
+    }
+    return date.secondsSince1970
+  }
+
+  /// `$XDG_STATE_HOME/mailferry/<source>--<target>.sqlite` (or `~/.local/state/…`).
+  static func defaultStatePath(source: ServerURL, target: ServerURL) throws -> String {
+    let environment = ProcessInfo.processInfo.environment
+    let base =
+      environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+      ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/state")
+    func slug(_ url: ServerURL) -> String {
+      "\(url.user ?? "")@\(url.host)\(url.port.map { "-\($0)" } ?? "")".map {
+        $0.isLetter || $0.isNumber || "@.-_".contains($0) ? String($0) : "_"
+      }
+      .joined()
+    }
+    return "\(base)/mailferry/\(slug(source))--\(slug(target)).sqlite"
+  }
+
+  static func show(_ event: MigrationEvent, console: Console) {
+    switch event {
+    case .planned(let folders):
+      console.status("plan: \(folders.count) folder(s)")
+      for folder in folders {
+        console.status("  \(folder.source.name) → \(folder.targetName)\(folder.reason.map { " (\($0))" } ?? "")")
+      }
+    case .folderStarted(let source, _, let toDo):
+      if toDo > 0 { console.status("\(source): \(toDo) message(s) to copy") }
+    case .batchDone: break
+    case .folderFinished(let report):
+      if let error = report.error {
+        console.status("\(report.source): stopped: \(error)")
+      } else if report.copied + report.duplicates + report.failed.count > 0 {
+        console.status(
+          "\(report.source): \(report.copied) copied, \(report.duplicates) already there, \(report.failed.count) failed"
+        )
+      }
+    case .reconnecting(let source, let reason):
+      console.status("\(source): connection lost (\(reason)); reconnecting")
+    }
+  }
+}
+
+/// The end-of-job report: one row per folder, then totals and problems.
+enum ReportTable {
+  static func print(_ report: MigrationReport, console: Console, dryRun: Bool, quiet: Bool) {
+    if !quiet {
+      console.print(
+        "COPIED".leftPadded(8) + "  " + "ALREADY".leftPadded(8) + "  " + "FAILED".leftPadded(6) + "  "
+          + "SIZE".leftPadded(10) + "  FOLDER")
+      for folder in report.folders {
+        console.print(
+          String(folder.copied).leftPadded(8) + "  " + String(folder.duplicates).leftPadded(8) + "  "
+            + String(folder.failed.count + (folder.error == nil ? 0 : 1)).leftPadded(6) + "  "
+            + ByteCountText.human(UInt64(folder.copiedBytes)).leftPadded(10) + "  " + folder.source
+            + (folder.source == folder.target ? "" : " → \(folder.target)"))
+      }
+      console.print(
+        String(report.copied).leftPadded(8) + "  " + String(report.duplicates).leftPadded(8) + "  "
+          + String(report.failed).leftPadded(6) + "  " + ByteCountText.human(UInt64(report.copiedBytes)).leftPadded(10)
+          + "  total" + (dryRun ? " (dry run: nothing was written)" : "")
+          + String(format: ", %.1f s", report.seconds))
+    }
+    for warning in report.warnings { console.warning(warning) }
+    for folder in report.folders {
+      for note in folder.notes where !quiet { console.status("note: \(folder.source): \(note)") }
+      if !folder.droppedKeywords.isEmpty {
+        console.warning(
+          "\(folder.target): the target does not keep the keywords "
+            + folder.droppedKeywords.sorted().joined(separator: " "))
+      }
+      for failure in folder.failed {
+        console.error("\(folder.source): message UID \(failure.uid) was refused by the target: \(failure.reason)")
+      }
+      if let error = folder.error { console.error("\(folder.source): \(error)") }
+    }
+    if !report.isComplete {
+      console.hint("run the same command again to retry; the report above lists what did not move")
+    }
+  }
+}
