@@ -2,8 +2,9 @@ import Foundation
 import TestSupport
 
 // mailferry-demo: starts a private Dovecot on loopback, creates an account with a few
-// folders of messages, and runs the real `mailferry` binary against it, printing what it
-// prints. `make demo` runs it.
+// folders of messages, and runs the real `mailferry` binary against it (probe, folders),
+// then migrates the account to a second Dovecot laid out like another provider, twice,
+// printing what it prints. `make demo` runs it.
 
 let binary = CommandLine.arguments.dropFirst().first ?? ".build/release/mailferry"
 guard FileManager.default.isExecutableFile(atPath: binary) else {
@@ -31,11 +32,11 @@ for (folder, count) in folders.sorted(by: { $0.key < $1.key }) {
   }
 }
 
-func show(_ arguments: [String]) throws {
+func show(_ arguments: [String], environment: [String: String]? = nil) throws {
   print("$ mailferry " + arguments.joined(separator: " "))
   let result = try Subprocess.run(
-    [binary] + arguments, environment: ["MAILFERRY_PASSWORD": user.password], check: false)
-  print(result.stdout + result.stderr, terminator: "")
+    [binary] + arguments, environment: environment ?? ["MAILFERRY_PASSWORD": user.password], check: false)
+  print(result.stderr + result.stdout, terminator: "")
   print("(exit status \(result.status))\n")
 }
 
@@ -44,3 +45,20 @@ print("A private Dovecot is listening on 127.0.0.1 (IMAPS port \(server.imapsPor
 try show(["probe", url, "--ca-file", server.caFile])
 try show(["folders", url, "--ca-file", server.caFile])
 try show(["folders", url])  // no --ca-file: the private CA is not trusted, and the error says what to do
+
+// A second provider with "." as separator and Exchange-style folder names; migrate to it.
+let target = try DovecotServer(flavor: .exchangeLike)
+defer { target.stop() }
+let targetUser = try target.createUser("new")
+let targetURL = "imaps://\(targetUser.name)@localhost:\(target.imapsPort)"
+let state = NSTemporaryDirectory() + "mailferry-demo-\(getpid()).sqlite"
+defer { try? FileManager.default.removeItem(atPath: state) }
+let passwords = ["MAILFERRY_SOURCE_PASSWORD": user.password, "MAILFERRY_TARGET_PASSWORD": targetUser.password]
+let migrate = [
+  "migrate", url, targetURL, "--source-ca-file", server.caFile, "--target-ca-file", target.caFile, "--state", state,
+]
+print("A second Dovecot plays the new provider (IMAPS port \(target.imapsPort)).\n")
+try show(migrate, environment: passwords)
+print("Run again: only what is new moves (nothing, here).\n")
+try show(migrate, environment: passwords)
+try show(["folders", targetURL, "--ca-file", target.caFile], environment: ["MAILFERRY_PASSWORD": targetUser.password])
