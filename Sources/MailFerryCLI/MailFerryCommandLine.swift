@@ -11,7 +11,9 @@ public enum MailFerryCommandLine {
     exit(run(Array(CommandLine.arguments.dropFirst()), console: .standard()).rawValue)
   }
 
-  static let commands: [any Subcommand.Type] = [ProbeCommand.self, FoldersCommand.self, MigrateCommand.self]
+  static let commands: [any Subcommand.Type] = [
+    ProbeCommand.self, FoldersCommand.self, MigrateCommand.self, VerifyCommand.self,
+  ]
 
   static func run(_ arguments: [String], console: Console) -> ExitCode {
     guard let first = arguments.first, first != "--help", first != "-h", first != "help" else {

@@ -22,22 +22,7 @@ struct MigrateCommand: Subcommand {
       .init(name: "SOURCE", help: "imaps://user@host[:port][/FOLDER] (a folder limits the job to it)"),
       .init(name: "TARGET", help: "imaps://user@host[:port]"),
     ],
-    options: [
-      .init(name: "source-password-file", valueName: "FILE", help: "Source password from FILE's first line."),
-      .init(name: "source-password-command", valueName: "CMD", help: "Source password from CMD's first line."),
-      .init(name: "source-oauth-token-command", valueName: "CMD", help: "OAuth2 token for the source from CMD."),
-      .init(name: "target-password-file", valueName: "FILE", help: "Target password from FILE's first line."),
-      .init(name: "target-password-command", valueName: "CMD", help: "Target password from CMD's first line."),
-      .init(name: "target-oauth-token-command", valueName: "CMD", help: "OAuth2 token for the target from CMD."),
-      .init(name: "ca-file", valueName: "FILE", help: "Trust the CA certificates in FILE (both servers)."),
-      .init(name: "source-ca-file", valueName: "FILE", help: "Trust the CA certificates in FILE for the source."),
-      .init(name: "target-ca-file", valueName: "FILE", help: "Trust the CA certificates in FILE for the target."),
-      .init(name: "insecure", valueName: nil, help: "Do not verify certificates (encrypted, open to interception)."),
-      .init(name: "allow-plaintext", valueName: nil, help: "Allow imap:// without STARTTLS."),
-      .init(name: "no-compress", valueName: nil, help: "Do not use COMPRESS=DEFLATE."),
-      .init(name: "login-method", valueName: "METHOD", help: "auto (default), plain or login."),
-      .init(name: "timeout", valueName: "SECONDS", help: "Give up on a silent server after SECONDS (default 60)."),
-      .init(name: "trace", valueName: "FILE", help: "Append a redacted protocol trace of both servers to FILE."),
+    options: TwoServers.options + [
       .init(
         name: "include", valueName: "REGEX", help: "Only folders whose name matches (repeatable).", repeatable: true),
       .init(
@@ -57,35 +42,15 @@ struct MigrateCommand: Subcommand {
     ])
 
   func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
-    let trace = try arguments.value("trace").map { try ProtocolTrace(path: $0) }
-    let source = try IMAPSessionOptions(
-      arguments.positionals[0], arguments: arguments, command: Self.spec.name, side: "source", sharedTrace: trace)
-    let target = try IMAPSessionOptions(
-      arguments.positionals[1], arguments: arguments, command: Self.spec.name, side: "target", sharedTrace: trace)
-    var options = try Self.options(arguments, sourcePath: source.url.path)
-    let statePath = try arguments.value("state") ?? Self.defaultStatePath(source: source.url, target: target.url)
+    let servers = try TwoServers(arguments, command: Self.spec.name, console: console)
+    var options = try Self.options(arguments, sourcePath: servers.source.url.path)
+    let statePath =
+      try arguments.value("state") ?? Self.defaultStatePath(source: servers.source.url, target: servers.target.url)
     if options.dryRun { options.connections = 1 }
-    let sourceCredential = try source.credential(console: console)
-    let targetCredential = try target.credential(console: console)
     let quiet = arguments.flag("quiet")
-
-    // Log in once before starting, so a wrong password or certificate fails here, plainly.
-    let firstSource = try source.openSession(console: console, credential: sourceCredential)
-    let firstTarget: IMAPClient
-    do {
-      firstTarget = try target.openSession(console: console, credential: targetCredential)
-    } catch {
-      firstSource.close()
-      throw error
-    }
-    firstSource.logout()
-    firstTarget.logout()
-
-    let silent = Console(out: { _ in }, err: { _ in }, isTerminal: false)
     let migration = Migration(
-      source: { try source.openSession(console: silent, credential: sourceCredential) },
-      target: { try target.openSession(console: silent, credential: targetCredential) },
-      sourceIdentity: source.url.display, targetIdentity: target.url.display, statePath: statePath, options: options,
+      source: servers.connectSource, target: servers.connectTarget, sourceIdentity: servers.source.url.display,
+      targetIdentity: servers.target.url.display, statePath: statePath, options: options,
       events: { event in if !quiet { Self.show(event, console: console) } })
     if !quiet { console.status("state: \(statePath)") }
     let report = try migration.run()

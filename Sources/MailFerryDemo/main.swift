@@ -59,6 +59,9 @@ let migrate = [
 ]
 print("A second Dovecot plays the new provider (IMAPS port \(target.imapsPort)).\n")
 try show(migrate, environment: passwords)
+try show(
+  ["verify", url, targetURL, "--source-ca-file", server.caFile, "--target-ca-file", target.caFile],
+  environment: passwords)
 print("Run again: only what is new moves (nothing, here).\n")
 try show(migrate, environment: passwords)
 try show(["folders", targetURL, "--ca-file", target.caFile], environment: ["MAILFERRY_PASSWORD": targetUser.password])

@@ -102,6 +102,22 @@ import Transport
     let again = CapturedRun(["migrate", sourceURL, targetURL, "--quiet"] + common)
     #expect(again.status == .success)
     #expect(again.out.isEmpty && again.err.isEmpty)
+
+    let verifyArguments = ["verify", sourceURL, targetURL] + common.dropLast(2)  // no --state
+    let verified = CapturedRun(Array(verifyArguments))
+    #expect(verified.status == .success, "\(verified.err)")
+    #expect(verified.out.contains("Sent → Sent Items"))
+
+    // A message deleted in the target is found missing.
+    let client = try client(targetServer, targetUser)
+    try client.select(client.mailboxName("Projekte.Größe & Co"), readOnly: false)
+    let victim = try #require(try client.uidSearch(.all).min)
+    try client.store(UIDSet([victim]), .add, flags: ["\\Deleted"])
+    try client.expunge(UIDSet([victim]))
+    client.logout()
+    let broken = CapturedRun(Array(verifyArguments))
+    #expect(broken.status == .failure)
+    #expect(broken.err.contains("Projekte/Größe & Co: 1 message(s) missing in Projekte.Größe & Co"))
   }
 
   @Test func badOptionsAndWrongPasswords() throws {
