@@ -42,7 +42,8 @@ let package = Package(
 
     // Benchmarks against a private Dovecot (prints figures; `make bench`).
     .executableTarget(
-      name: "mailferry-bench", dependencies: ["Endpoints", "IMAPCodec", "MailCore", "TestSupport", "Transport"],
+      name: "mailferry-bench",
+      dependencies: ["Endpoints", "Engine", "IMAPCodec", "MailCore", "TestSupport", "Transport"],
       path: "Sources/MailFerryBench"),
 
     // `make demo`: the real binary against a private Dovecot.

@@ -1,4 +1,5 @@
 import Endpoints
+import Engine
 import Foundation
 import IMAPCodec
 import MailCore
@@ -219,6 +220,113 @@ if let raw, let session, let plain {
 }
 if let raw, let deflate {
   print(String(format: "mailferry with DEFLATE / baseline: %.0f%%", deflate / raw * 100))
+}
+
+// MARK: Migration
+
+/// A whole-account migration with the engine (hashing, checkpoint, MULTIAPPEND batches) to a
+/// second Dovecot laid out like another provider.
+let targetServer = try DovecotServer(flavor: .exchangeLike)
+defer { targetServer.stop() }
+
+@MainActor func migrateWithMailFerry(connections: Int) throws -> (messages: Int, bytes: Int)? {
+  let targetUser = try targetServer.createUser("mf")
+  let state = NSTemporaryDirectory() + "mailferry-bench-state-\(getpid())-\(targetUser.name).sqlite"
+  defer { try? FileManager.default.removeItem(atPath: state) }
+  var options = MigrationOptions()
+  options.connections = connections
+  let sourceAccount = account
+  let target = IMAPAccount(
+    host: targetServer.host, port: targetServer.imapsPort, user: targetUser.name, security: .implicitTLS,
+    tls: TLSOptions(caFile: targetServer.caFile), compress: false)
+  let sourcePassword = user.password
+  let migration = Migration(
+    source: {
+      let client = try IMAPClient.connect(sourceAccount)
+      try client.login(.password(sourcePassword))
+      return client
+    },
+    target: {
+      let client = try IMAPClient.connect(target)
+      try client.login(.password(targetUser.password))
+      return client
+    }, sourceIdentity: "source", targetIdentity: targetUser.name, statePath: state, options: options)
+  let report = try migration.run()
+  guard report.isComplete else {
+    print("  migration incomplete: \(report.folders.compactMap(\.error))")
+    return nil
+  }
+  return (report.copied, report.copiedBytes)
+}
+
+/// mbsync copying the same account IMAP to IMAP (its own state, no hashing).
+@MainActor func migrateWithMbsync() throws -> (messages: Int, bytes: Int)? {
+  guard Subprocess.exists("mbsync") else { return nil }
+  let targetUser = try targetServer.createUser("mb")
+  let directory = NSTemporaryDirectory() + "mailferry-bench-mbsync-imap-\(getpid())-\(targetUser.name)"
+  try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(atPath: directory) }
+  let config = """
+    IMAPAccount source
+    Host localhost
+    Port \(server.imapsPort)
+    User \(user.name)
+    Pass \(user.password)
+    SSLType IMAPS
+    CertificateFile \(server.caFile)
+    PipelineDepth 50
+
+    IMAPStore source
+    Account source
+
+    IMAPAccount target
+    Host localhost
+    Port \(targetServer.imapsPort)
+    User \(targetUser.name)
+    Pass \(targetUser.password)
+    SSLType IMAPS
+    CertificateFile \(targetServer.caFile)
+    PipelineDepth 50
+
+    IMAPStore target
+    Account target
+
+    Channel move
+    Far :source:
+    Near :target:
+    Patterns \(folders.map { "\"\($0)\"" }.joined(separator: " "))
+    Create Near
+    Sync Pull
+    SyncState \(directory)/
+
+    """
+  try config.write(toFile: directory + "/mbsyncrc", atomically: true, encoding: .utf8)
+  let result = try Subprocess.run(["mbsync", "-q", "-c", directory + "/mbsyncrc", "move"], check: false)
+  guard result.status == 0 else {
+    print("  mbsync failed: \(result.stderr.prefix(300))")
+    return nil
+  }
+  return (messageCount, totalBytes)
+}
+
+print("")
+print("migrate the whole account to a second local Dovecot (IMAPS to IMAPS), one round each:")
+_ = try measureOnce("mailferry migrate, 2 connections") { try migrateWithMailFerry(connections: 2) }
+_ = try measureOnce("mailferry migrate, 4 connections") { try migrateWithMailFerry(connections: 4) }
+if Subprocess.exists("mbsync") {
+  _ = try measureOnce("peer: mbsync IMAP to IMAP") { try migrateWithMbsync() }
+}
+
+@MainActor func measureOnce(_ name: String, _ body: () throws -> (messages: Int, bytes: Int)?) rethrows -> Double? {
+  let start = ContinuousClock.now
+  guard let result = try body() else { return nil }
+  let elapsed = seconds(ContinuousClock.now - start)
+  print(
+    name.padding(toLength: 46, withPad: " ", startingAt: 0)
+      + String(
+        format: "%8.0f msg/s  %8.1f MB/s  %6.2f s  (%d messages)", Double(result.messages) / elapsed,
+        Double(result.bytes) / 1e6 / elapsed, elapsed, result.messages))
+  return Double(result.messages) / elapsed
 }
 
 // MARK: Parser alone
