@@ -196,6 +196,22 @@ public final class CheckpointStore: @unchecked Sendable {
         row: { UInt32(truncatingIfNeeded: $0.int64(0)) }))
   }
 
+  /// Source messages of this UIDVALIDITY that are done, with where their copy is: for
+  /// `--sync-flags` and for confirming copies before `--delete-source`.
+  public func doneMessages(folder: Int64, sourceUIDValidity: UInt32) throws -> [DoneMessage] {
+    try database.query(
+      """
+      SELECT source_uid, sha256, size, target_uidvalidity, target_uid FROM messages
+      WHERE folder_id = ? AND source_uidvalidity = ? AND state IN ('copied', 'duplicate') ORDER BY source_uid
+      """, .integer(folder), .int(Int(sourceUIDValidity))
+    ) { row in
+      DoneMessage(
+        sourceUID: UInt32(truncatingIfNeeded: row.int64(0)), sha256: SHA256Digest(bytes: row.blob(1)), size: row.int(2),
+        targetUIDValidity: row.optionalInt64(3).map { UInt32(truncatingIfNeeded: $0) },
+        targetUID: row.optionalInt64(4).map { UInt32(truncatingIfNeeded: $0) })
+    }
+  }
+
   /// Forgets in-flight messages the target turned out not to have, so they are sent again.
   public func discardPending(folder: Int64, sourceUIDValidity: UInt32, sourceUIDs: [UInt32]) throws {
     try database.transaction {
@@ -340,6 +356,15 @@ public struct MessageRecord: Sendable, Equatable {
     self.sha256 = sha256
     self.size = size
   }
+}
+
+/// A done source message and the target message that holds it (when its UID is known).
+public struct DoneMessage: Sendable, Equatable {
+  public var sourceUID: UInt32
+  public var sha256: SHA256Digest
+  public var size: Int
+  public var targetUIDValidity: UInt32?
+  public var targetUID: UInt32?
 }
 
 /// How often a content hash occurs among a folder's done rows.

@@ -1,26 +1,5 @@
+import Endpoints
 import Foundation
-
-/// A folder as either side lists it.
-public struct FolderDescriptor: Sendable, Equatable {
-  /// Decoded name, with the server's own separator.
-  public var name: String
-  public var separator: Character?
-  /// RFC 6154 attribute (`\Sent`, …), if the server reports one.
-  public var specialUse: String?
-  public var selectable: Bool
-
-  public init(name: String, separator: Character?, specialUse: String? = nil, selectable: Bool = true) {
-    self.name = name
-    self.separator = separator
-    self.specialUse = specialUse
-    self.selectable = selectable
-  }
-
-  var components: [String] {
-    guard let separator else { return [name] }
-    return name.split(separator: separator, omittingEmptySubsequences: false).map(String.init)
-  }
-}
 
 /// Which source folder goes where in the target.
 public struct PlannedFolder: Sendable, Equatable {

@@ -19,6 +19,10 @@ public struct MigrationOptions: Sendable {
   public var maxSize: UInt64?
   public var connections = 2
   public var dryRun = false
+  /// Carry flag changes made in the source since the last run to copies made earlier.
+  public var syncFlags = false
+  /// Remove source messages whose copies are committed and confirmed in the target.
+  public var deleteSource = false
   /// Messages per batch, and a byte bound so a batch stays small in memory.
   public var batchCount = 50
   public var batchBytes = 16 << 20

@@ -25,11 +25,12 @@ public struct FolderComparison: Sendable, Equatable {
 /// `verify`: compares every planned folder of two accounts by content hash, flags and
 /// INTERNALDATE.
 public final class Verification: @unchecked Sendable {
-  let connectSource: Migration.Connect
-  let connectTarget: Migration.Connect
+  public typealias Connect = @Sendable () throws -> IMAPClient
+  let connectSource: Connect
+  let connectTarget: Connect
   let options: MigrationOptions
 
-  public init(source: @escaping Migration.Connect, target: @escaping Migration.Connect, options: MigrationOptions) {
+  public init(source: @escaping Connect, target: @escaping Connect, options: MigrationOptions) {
     connectSource = source
     connectTarget = target
     self.options = options
@@ -44,7 +45,7 @@ public final class Verification: @unchecked Sendable {
     }
     let targetFolders = try target.listFolders()
     let (plan, _) = try FolderPlanner.plan(
-      source: try source.listFolders().map(Migration.descriptor), target: targetFolders.map(Migration.descriptor),
+      source: try source.listFolders().map(FolderDescriptor.init), target: targetFolders.map(FolderDescriptor.init),
       targetSeparator: targetFolders.first?.separator ?? "/", include: options.include, exclude: options.exclude,
       folderMap: options.folderMap)
     var results: [FolderComparison] = []

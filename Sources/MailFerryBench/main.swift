@@ -244,12 +244,12 @@ defer { targetServer.stop() }
     source: {
       let client = try IMAPClient.connect(sourceAccount)
       try client.login(.password(sourcePassword))
-      return client
+      return IMAPSource(client)
     },
-    target: {
+    sink: {
       let client = try IMAPClient.connect(target)
       try client.login(.password(targetUser.password))
-      return client
+      return IMAPSink(client)
     }, sourceIdentity: "source", targetIdentity: targetUser.name, statePath: state, options: options)
   let report = try migration.run()
   guard report.isComplete else {

@@ -21,9 +21,29 @@ final class Console: @unchecked Sendable {
       isTerminal: isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1)
   }
 
-  func print(_ line: String = "") { lock.withLock { writeOut(line + "\n") } }
-  func error(_ line: String) { lock.withLock { writeErr("error: " + line + "\n") } }
-  func warning(_ line: String) { lock.withLock { writeErr("warning: " + line + "\n") } }
-  func hint(_ line: String) { lock.withLock { writeErr("hint: " + line + "\n") } }
-  func status(_ line: String) { lock.withLock { writeErr(line + "\n") } }
+  /// Whether a progress line is on screen (it is erased before anything else is written).
+  private var progressShown = false
+
+  func print(_ line: String = "") { lock.withLock { writeOut(clearProgress() + line + "\n") } }
+  func error(_ line: String) { lock.withLock { writeErr(clearProgress() + "error: " + line + "\n") } }
+  func warning(_ line: String) { lock.withLock { writeErr(clearProgress() + "warning: " + line + "\n") } }
+  func hint(_ line: String) { lock.withLock { writeErr(clearProgress() + "hint: " + line + "\n") } }
+  func status(_ line: String) { lock.withLock { writeErr(clearProgress() + line + "\n") } }
+
+  /// Replaces the progress line on a terminal (carriage return, erase to end of line).
+  func progress(_ line: String) {
+    guard isTerminal else { return }
+    lock.withLock {
+      writeErr("\r\u{1B}[K" + line)
+      progressShown = true
+    }
+  }
+
+  func endProgress() { lock.withLock { writeErr(clearProgress()) } }
+
+  private func clearProgress() -> String {
+    guard progressShown else { return "" }
+    progressShown = false
+    return "\r\u{1B}[K"
+  }
 }

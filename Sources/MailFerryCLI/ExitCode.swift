@@ -6,6 +6,8 @@ public enum ExitCode: Int32, Sendable {
   case failure = 1
   /// The job ran but some messages did not move; the report lists them.
   case partial = 3
+  /// Stopped by Ctrl-C or SIGTERM after committing the batches in flight (128 + SIGINT).
+  case interrupted = 130
   /// The command line was wrong (as sysexits' EX_USAGE).
   case usage = 64
 }

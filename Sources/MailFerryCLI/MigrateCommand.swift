@@ -37,7 +37,12 @@ struct MigrateCommand: Subcommand {
       .init(
         name: "connections", valueName: "N", help: "Folders copied in parallel, one connection pair each (default 2)."),
       .init(name: "state", valueName: "FILE", help: "The job's state file (default under $XDG_STATE_HOME/mailferry)."),
+      .init(name: "sync-flags", valueName: nil, help: "Also carry flag changes made in the source since the last run."),
+      .init(
+        name: "delete-source", valueName: nil,
+        help: "Remove source messages once their copies are committed and confirmed in the target."),
       .init(name: "dry-run", valueName: nil, help: "Plan and count; write nothing."),
+      .init(name: "json", valueName: nil, help: "Print events and the report as JSON lines on standard output."),
       .init(name: "quiet", valueName: nil, help: "Print only the report's problems."),
     ])
 
@@ -47,14 +52,32 @@ struct MigrateCommand: Subcommand {
     let statePath =
       try arguments.value("state") ?? Self.defaultStatePath(source: servers.source.url, target: servers.target.url)
     if options.dryRun { options.connections = 1 }
-    let quiet = arguments.flag("quiet")
+    let json = arguments.flag("json")
+    let quiet = arguments.flag("quiet") || json
+    let progress = console.isTerminal && !quiet ? ProgressDisplay(console: console) : nil
     let migration = Migration(
-      source: servers.connectSource, target: servers.connectTarget, sourceIdentity: servers.source.url.display,
+      source: { [connect = servers.connectSource] in IMAPSource(try connect()) },
+      sink: { [connect = servers.connectTarget] in IMAPSink(try connect()) },
+      sourceIdentity: servers.source.url.display,
       targetIdentity: servers.target.url.display, statePath: statePath, options: options,
-      events: { event in if !quiet { Self.show(event, console: console) } })
+      events: { event in
+        if json { console.print(JSONLines.line(JSONLines.object(event))) }
+        if !quiet { Self.show(event, console: console) }
+        progress?.handle(event)
+      })
     if !quiet { console.status("state: \(statePath)") }
-    let report = try migration.run()
-    ReportTable.print(report, console: console, dryRun: options.dryRun, quiet: quiet)
+    let report = try StopSignals.whileRunning(
+      onFirst: {
+        migration.requestStop()
+        if !json { console.status("stopping after the batches in flight (press Ctrl-C again to quit at once)") }
+      }, migration.run)
+    progress?.finish()
+    if json {
+      console.print(JSONLines.line(JSONLines.report(report, dryRun: options.dryRun)))
+    } else {
+      ReportTable.print(report, console: console, dryRun: options.dryRun, quiet: quiet)
+    }
+    if report.interrupted { return .interrupted }
     return report.isComplete ? .success : .partial
   }
 
@@ -95,6 +118,11 @@ struct MigrateCommand: Subcommand {
     }
     options.connections = Int(try arguments.number("connections", default: 2, command: name))
     options.dryRun = arguments.flag("dry-run")
+    options.syncFlags = arguments.flag("sync-flags")
+    options.deleteSource = arguments.flag("delete-source")
+    if options.dryRun && options.deleteSource {
+      throw UsageError(command: name, message: "'--dry-run' and '--delete-source' cannot be used together")
+    }
     return options
   }
 
@@ -128,24 +156,29 @@ struct MigrateCommand: Subcommand {
 
   static func show(_ event: MigrationEvent, console: Console) {
     switch event {
-    case .planned(let folders):
+    case .planned(let folders, _):
       console.status("plan: \(folders.count) folder(s)")
       for folder in folders {
         console.status("  \(folder.source.name) → \(folder.targetName)\(folder.reason.map { " (\($0))" } ?? "")")
       }
-    case .folderStarted(let source, _, let toDo):
-      if toDo > 0 { console.status("\(source): \(toDo) message(s) to copy") }
+    case .folderStarted(let source, _, let toDo, let bytes):
+      if toDo > 0 { console.status("\(source): \(toDo) message(s), \(ByteCountText.human(bytes)) to look at") }
     case .batchDone: break
     case .folderFinished(let report):
       if let error = report.error {
         console.status("\(report.source): stopped: \(error)")
-      } else if report.copied + report.duplicates + report.failed.count > 0 {
+      } else if report.copied + report.duplicates + report.failed.count + report.flagsUpdated
+        + report.deletedFromSource > 0 || report.interrupted
+      {
         console.status(
           "\(report.source): \(report.copied) copied, \(report.duplicates) already there, \(report.failed.count) failed"
-        )
+            + (report.flagsUpdated > 0 ? ", \(report.flagsUpdated) flag update(s)" : "")
+            + (report.deletedFromSource > 0 ? ", \(report.deletedFromSource) deleted from the source" : "")
+            + (report.interrupted ? " (stopped early)" : ""))
       }
     case .reconnecting(let source, let reason):
       console.status("\(source): connection lost (\(reason)); reconnecting")
+    case .refused: break
     }
   }
 }
@@ -183,7 +216,10 @@ enum ReportTable {
       }
       if let error = folder.error { console.error("\(folder.source): \(error)") }
     }
-    if !report.isComplete {
+    if report.interrupted {
+      console.warning("stopped on request; everything reported above is committed")
+      console.hint("run the same command again to continue where it stopped")
+    } else if !report.isComplete {
       console.hint("run the same command again to retry; the report above lists what did not move")
     }
   }

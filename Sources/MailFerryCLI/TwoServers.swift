@@ -27,8 +27,8 @@ struct TwoServers {
 
   let source: IMAPSessionOptions
   let target: IMAPSessionOptions
-  let connectSource: Migration.Connect
-  let connectTarget: Migration.Connect
+  let connectSource: Verification.Connect
+  let connectTarget: Verification.Connect
 
   init(_ arguments: ParsedArguments, command: String, console: Console) throws {
     let trace = try arguments.value("trace").map { try ProtocolTrace(path: $0) }

@@ -42,7 +42,8 @@ import Transport
     let source = self.source
     let target = self.target
     return Migration(
-      source: { try source.connect() }, target: { try target.connect() }, sourceIdentity: source.identity,
+      source: { IMAPSource(try source.connect()) }, sink: { IMAPSink(try target.connect()) },
+      sourceIdentity: source.identity,
       targetIdentity: target.identity, statePath: statePath, options: options)
   }
 

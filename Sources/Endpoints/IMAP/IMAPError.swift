@@ -17,6 +17,8 @@ public enum IMAPError: UserFacingError, Equatable, Sendable {
   /// The server's bytes broke the protocol.
   case protocolViolation(peer: String, error: IMAPParseError)
   case noUsableAuthentication(peer: String, offered: [String])
+  /// SELECT gave no UIDVALIDITY, so no UID can be trusted across sessions.
+  case noUIDValidity(peer: String, mailbox: String)
 
   public var description: String {
     switch self {
@@ -34,6 +36,8 @@ public enum IMAPError: UserFacingError, Equatable, Sendable {
     case .noUsableAuthentication(let peer, let offered):
       return
         "\(peer): no usable login method (the server offers: \(offered.isEmpty ? "none" : offered.joined(separator: " ")))"
+    case .noUIDValidity(let peer, let mailbox):
+      return "\(peer): \(mailbox): the server reported no UIDVALIDITY, so its UIDs cannot be trusted"
     }
   }
 
@@ -49,6 +53,7 @@ public enum IMAPError: UserFacingError, Equatable, Sendable {
       return "use imaps:// (TLS), or pass --allow-plaintext if this network is trusted"
     case .missingCapability: return "this server cannot do that; see docs/providers.md"
     case .protocolViolation: return "run with --trace FILE and report the server's reply"
+    case .noUIDValidity: return "exclude this folder with --exclude; see docs/providers.md"
     case .noUsableAuthentication: return "use a password (LOGIN/PLAIN) or an OAuth2 token command the server supports"
     }
   }

@@ -1,0 +1,80 @@
+import IMAPCodec
+import MailCore
+
+/// Where a job's messages go: an IMAP account, later an archive, SMTP/LMTP or a Maildir.
+/// One instance is one session, owned by one thread at a time; the engine opens one folder
+/// at a time and stores messages in batches.
+public protocol MessageSink: AnyObject, Sendable {
+  /// The folders the sink has now.
+  func folders() throws -> [FolderDescriptor]
+
+  /// The hierarchy separator new folders get.
+  func separator() throws -> Character?
+
+  /// Opens `folder`. For writing, it is created with its parents when missing; otherwise
+  /// (a dry run) nothing changes and nil means it does not exist yet.
+  func open(_ folder: String, forWriting: Bool) throws -> SinkFolderState?
+
+  /// Reads and hashes every message of the open folder whose id is not in `known`, so the
+  /// engine can match messages it did not put there (or whose id it never learnt).
+  func inventory(skipping known: Set<UInt32>, visit: (StoredMessage) throws -> Void) throws
+
+  /// Stores a batch in the open folder. One outcome per message, in order; a refusal is an
+  /// outcome, a lost connection throws.
+  func store(_ messages: [AppendMessage]) throws -> [StoreOutcome]
+
+  /// Sizes of the messages with these ids that are present, to confirm copies before the
+  /// source is deleted.
+  func sizes(of ids: [UInt32]) throws -> [UInt32: UInt64]
+
+  /// Current flags of the messages with these ids that are present.
+  func flags(of ids: [UInt32]) throws -> [UInt32: [String]]
+
+  /// Replaces the flags of these messages.
+  func setFlags(_ changes: [(id: UInt32, flags: [String])]) throws
+
+  func close()
+  func abandon()
+}
+
+/// What opening a sink folder reported.
+public struct SinkFolderState: Sendable, Equatable {
+  /// Ids are stable while this stays the same (IMAP UIDVALIDITY); nil when the sink gives
+  /// no ids.
+  public var validity: UInt32?
+  public var count: Int
+  /// Keywords the folder keeps; nil for any.
+  public var permanentFlags: [String]?
+
+  public init(validity: UInt32?, count: Int, permanentFlags: [String]?) {
+    self.validity = validity
+    self.count = count
+    self.permanentFlags = permanentFlags
+  }
+
+  public func accepts(keyword: String) -> Bool {
+    guard let permanentFlags else { return true }
+    return permanentFlags.contains("\\*") || permanentFlags.contains { $0.uppercased() == keyword.uppercased() }
+  }
+}
+
+/// A message found in a sink folder.
+public struct StoredMessage: Sendable, Equatable {
+  public var id: UInt32?
+  public var sha256: SHA256Digest
+  public var messageID: MessageID?
+
+  public init(id: UInt32?, sha256: SHA256Digest, messageID: MessageID?) {
+    self.id = id
+    self.sha256 = sha256
+    self.messageID = messageID
+  }
+}
+
+/// What became of one stored message.
+public enum StoreOutcome: Sendable, Equatable {
+  /// Stored, with the id it got when the sink reports one.
+  case stored(id: UInt32?)
+  /// Refused for good, with the server's words.
+  case refused(reason: String)
+}

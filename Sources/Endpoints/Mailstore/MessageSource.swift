@@ -1,0 +1,86 @@
+import IMAPCodec
+
+/// Where a job's messages come from: an IMAP account, later a POP3 maildrop, an archive or
+/// a Maildir. One instance is one session, owned by one thread at a time; the engine opens
+/// one folder at a time and reads it by key.
+public protocol MessageSource: AnyObject, Sendable {
+  /// The folders there are to copy, selectable or not.
+  func folders() throws -> [FolderDescriptor]
+
+  /// How many messages `folder` holds, without opening it (for progress estimates).
+  func messageCount(_ folder: String) throws -> Int
+
+  /// Opens `folder` for reading (never changing it) and says how its keys are to be read.
+  func open(_ folder: String) throws -> SourceFolderState
+
+  /// Keys of the open folder above `after`, ascending.
+  func keys(after: UInt32) throws -> [UInt32]
+
+  /// Flags, date and size of these messages; keys no longer present are left out.
+  func metadata(_ keys: [UInt32]) throws -> [SourceMessage]
+
+  /// The bytes of these messages, exactly as stored; keys no longer present are left out.
+  func fetch(_ keys: [UInt32]) throws -> [UInt32: [UInt8]]
+
+  /// Current flags of the messages whose flags changed since `modSeq`, or of every message
+  /// when `modSeq` is nil or the source keeps no modification sequences.
+  func flags(changedSince modSeq: UInt64?) throws -> [SourceFlags]
+
+  /// Removes these messages from the open folder (`--delete-source`, after their copies are
+  /// committed and confirmed).
+  func remove(_ keys: [UInt32]) throws -> RemovalResult
+
+  /// Ends the session politely.
+  func close()
+  /// Drops the session without a word (after an error).
+  func abandon()
+}
+
+/// What opening a source folder reported.
+public struct SourceFolderState: Sendable, Equatable {
+  /// Keys are stable while this stays the same (IMAP UIDVALIDITY).
+  public var validity: UInt32
+  /// CONDSTORE's HIGHESTMODSEQ, when the source keeps modification sequences.
+  public var highestModSeq: UInt64?
+  public var count: Int
+
+  public init(validity: UInt32, highestModSeq: UInt64?, count: Int) {
+    self.validity = validity
+    self.highestModSeq = highestModSeq
+    self.count = count
+  }
+}
+
+/// A message as its source lists it, before the body is read.
+public struct SourceMessage: Sendable, Equatable {
+  public var key: UInt32
+  public var flags: [String]
+  public var internalDate: IMAPDate?
+  public var size: UInt64
+
+  public init(key: UInt32, flags: [String], internalDate: IMAPDate?, size: UInt64) {
+    self.key = key
+    self.flags = flags
+    self.internalDate = internalDate
+    self.size = size
+  }
+}
+
+/// A message's flags as the source has them now.
+public struct SourceFlags: Sendable, Equatable {
+  public var key: UInt32
+  public var flags: [String]
+
+  public init(key: UInt32, flags: [String]) {
+    self.key = key
+    self.flags = flags
+  }
+}
+
+/// How far a removal went.
+public enum RemovalResult: Sendable, Equatable {
+  /// The messages are gone.
+  case removed
+  /// Marked for deletion only; `reason` says why they were not removed for good.
+  case markedOnly(reason: String)
+}

@@ -1,0 +1,95 @@
+import Checkpoint
+import Endpoints
+import MailCore
+
+/// What happens to a folder after its new messages are copied: `--sync-flags` and
+/// `--delete-source`.
+extension FolderCopier {
+  /// Brings the flags of earlier copies in line with the source: only messages changed
+  /// since the last run where the source keeps modification sequences (CONDSTORE), else
+  /// every message, comparing with the target's flags so only differences are written.
+  func syncFlags(state: FolderState, validity: UInt32, sinkFolder: SinkFolderState) throws {
+    let changed = try source.flags(changedSince: state.sourceHighestModSeq)
+    guard !changed.isEmpty else { return }
+    var targetOf: [UInt32: UInt32] = [:]
+    var withoutID = 0
+    let changedKeys = Set(changed.map(\.key))
+    for done in try store.doneMessages(folder: state.id, sourceUIDValidity: validity)
+    where changedKeys.contains(done.sourceUID) {
+      if let id = done.targetUID, done.targetUIDValidity == sinkFolder.validity, sinkFolder.validity != nil {
+        targetOf[done.sourceUID] = id
+      } else {
+        withoutID += 1
+      }
+    }
+    let current = try sink.flags(of: Array(targetOf.values))
+    var updates: [(id: UInt32, flags: [String])] = []
+    for change in changed {
+      guard let id = targetOf[change.key], let have = current[id] else { continue }
+      let want = flags(change.flags, sinkFolder: sinkFolder)
+      if Self.flagSet(want) != Self.flagSet(have) { updates.append((id, want)) }
+    }
+    if !updates.isEmpty { try sink.setFlags(updates) }
+    report.flagsUpdated += updates.count
+    if withoutID > 0 {
+      report.notes.append(
+        "flags of \(withoutID) message(s) were not synced: the target did not say which UID their copies got")
+    }
+  }
+
+  /// Flags compared without case and without `\Recent`, which no client sets.
+  static func flagSet(_ flags: [String]) -> Set<String> {
+    Set(flags.map { $0.lowercased() }.filter { $0 != "\\recent" })
+  }
+
+  /// Removes from the source the messages that are committed in the checkpoint and whose
+  /// copies the target confirms: by UID and size where the target reported UIDs, else by
+  /// content hash, copy for copy. Anything unconfirmed stays in the source.
+  func deleteCopied(state: FolderState, validity: UInt32, sinkFolder: SinkFolderState) throws {
+    let present = Set(try source.keys(after: 0))
+    let done = try store.doneMessages(folder: state.id, sourceUIDValidity: validity).filter {
+      present.contains($0.sourceUID)
+    }
+    guard !done.isEmpty else { return }
+    var confirmed: [UInt32] = []
+    var byHash: [DoneMessage] = []
+    var byID: [DoneMessage] = []
+    for message in done {
+      if message.targetUID != nil, sinkFolder.validity != nil, message.targetUIDValidity == sinkFolder.validity {
+        byID.append(message)
+      } else {
+        byHash.append(message)
+      }
+    }
+    let sizes = try sink.sizes(of: byID.compactMap(\.targetUID))
+    for message in byID {
+      if let size = sizes[message.targetUID!], size == UInt64(message.size) {
+        confirmed.append(message.sourceUID)
+      } else {
+        byHash.append(message)
+      }
+    }
+    if !byHash.isEmpty {
+      var available: [SHA256Digest: Int] = [:]
+      try sink.inventory(skipping: []) { available[$0.sha256, default: 0] += 1 }
+      // Copies confirmed by id hold their own target messages; the rest share what is left.
+      let confirmedByID = Set(confirmed)
+      for message in byID where confirmedByID.contains(message.sourceUID) {
+        available[message.sha256, default: 0] -= 1
+      }
+      for message in byHash where available[message.sha256, default: 0] > 0 {
+        available[message.sha256]! -= 1
+        confirmed.append(message.sourceUID)
+      }
+    }
+    let unconfirmed = done.count - confirmed.count
+    if unconfirmed > 0 {
+      report.notes.append("\(unconfirmed) message(s) stay in the source: their copies could not be confirmed")
+    }
+    guard !confirmed.isEmpty else { return }
+    if case .markedOnly(let reason) = try source.remove(confirmed.sorted()) {
+      report.notes.append("\(confirmed.count) message(s) marked \\Deleted in the source, not expunged: \(reason)")
+    }
+    report.deletedFromSource += confirmed.count
+  }
+}
