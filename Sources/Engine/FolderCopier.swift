@@ -94,9 +94,12 @@ final class FolderCopier {
     if options.syncFlags, let sinkFolder {
       try syncFlags(state: state, validity: opened.validity, sinkFolder: sinkFolder)
     }
-    // Remember where flag changes are to be read from next time, once they are carried.
-    state.sourceHighestModSeq = opened.highestModSeq
-    try store.update(state)
+    // Remember where flag changes are to be read from next time, once they are carried;
+    // a run without --sync-flags must not move the mark past changes it did not carry.
+    if options.syncFlags {
+      state.sourceHighestModSeq = opened.highestModSeq
+      try store.update(state)
+    }
     if options.deleteSource, let sinkFolder {
       try deleteCopied(state: state, validity: opened.validity, sinkFolder: sinkFolder)
     }

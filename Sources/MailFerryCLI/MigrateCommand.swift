@@ -36,6 +36,9 @@ struct MigrateCommand: Subcommand {
       .init(name: "dedup", valueName: "MODE", help: "hash (default), message-id or none."),
       .init(
         name: "connections", valueName: "N", help: "Folders copied in parallel, one connection pair each (default 2)."),
+      .init(
+        name: "batch", valueName: "N",
+        help: "Messages per fetch and append batch, and per checkpoint commit (default 50)."),
       .init(name: "state", valueName: "FILE", help: "The job's state file (default under $XDG_STATE_HOME/mailferry)."),
       .init(name: "sync-flags", valueName: nil, help: "Also carry flag changes made in the source since the last run."),
       .init(
@@ -116,7 +119,8 @@ struct MigrateCommand: Subcommand {
       }
       options.maxSize = bytes
     }
-    options.connections = Int(try arguments.number("connections", default: 2, command: name))
+    options.connections = try arguments.count("connections", default: 2, command: name)
+    options.batchCount = try arguments.count("batch", default: 50, command: name)
     options.dryRun = arguments.flag("dry-run")
     options.syncFlags = arguments.flag("sync-flags")
     options.deleteSource = arguments.flag("delete-source")

@@ -77,6 +77,16 @@ struct ParsedArguments: Sendable {
     return number
   }
 
+  /// A whole number of at least 1 (a count of connections, of messages, …).
+  func count(_ name: String, default defaultValue: Int, command: String) throws -> Int {
+    guard let text = value(name) else { return defaultValue }
+    guard let number = Int(text), number > 0 else {
+      throw UsageError(
+        command: command, message: "option '--\(name)' needs a whole number of at least 1, not '\(text)'")
+    }
+    return number
+  }
+
   /// The candidate within edit distance 2 of `word`, for "did you mean".
   static func closest(to word: String, among candidates: [String]) -> String? {
     candidates.map { ($0, editDistance(word, $0)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }?.0

@@ -126,6 +126,8 @@ import Transport
     #expect(CapturedRun(["migrate", sourceURL, targetURL, "--since", "yesterday"] + common).status == .usage)
     #expect(CapturedRun(["migrate", sourceURL, targetURL, "--include", "("] + common).status == .usage)
     #expect(CapturedRun(["migrate", sourceURL, targetURL, "--folder-map", "x"] + common).status == .usage)
+    #expect(CapturedRun(["migrate", sourceURL, targetURL, "--connections", "0.5"] + common).status == .usage)
+    #expect(CapturedRun(["migrate", sourceURL, targetURL, "--batch", "0"] + common).status == .usage)
     try Data("wrong".utf8).write(to: URL(fileURLWithPath: "\(directory)/target.pw"))
     let wrong = CapturedRun(["migrate", sourceURL, targetURL] + common)
     #expect(wrong.status == .failure)
