@@ -167,7 +167,8 @@ final class FolderCopier {
       let messageID = MessageID(message: bytes)
       let record = MessageRecord(
         sourceUIDValidity: validity, sourceUID: message.key, messageID: messageID, sha256: hash, size: bytes.count)
-      if isDuplicate(hash: hash, messageID: messageID) {
+      if let reason = duplicateReason(hash: hash, messageID: messageID) {
+        if reason == .sameMessageID { report.duplicatesByMessageID += 1 }
         var matched: UInt32?
         if var uids = foreign[hash], !uids.isEmpty {
           matched = uids.removeFirst() ?? nil
@@ -235,15 +236,14 @@ final class FolderCopier {
         bytes: toCopy.reduce(0) { $0 + $1.bytes.count }))
   }
 
-  private func isDuplicate(hash: SHA256Digest, messageID: MessageID?) -> Bool {
-    switch options.dedup {
-    case .none: return false
-    case .hash: return sourceDone[hash, default: 0] < targetCopies[hash, default: 0]
-    case .messageID:
-      if sourceDone[hash, default: 0] < targetCopies[hash, default: 0] { return true }
-      if let messageID { return targetMessageIDs.contains(messageID) }
-      return false
-    }
+  enum DuplicateReason { case sameContent, sameMessageID }
+
+  /// Why the target already holds this message, or nil when it is to be copied.
+  private func duplicateReason(hash: SHA256Digest, messageID: MessageID?) -> DuplicateReason? {
+    guard options.dedup != .none else { return nil }
+    if sourceDone[hash, default: 0] < targetCopies[hash, default: 0] { return .sameContent }
+    if options.dedup == .messageID, let messageID, targetMessageIDs.contains(messageID) { return .sameMessageID }
+    return nil
   }
 
   /// Source flags the sink keeps: `\Recent` never (the server sets it), keywords only where

@@ -6,7 +6,10 @@ public struct FolderReport: Sendable, Equatable {
   public var considered = 0
   public var copied = 0
   public var copiedBytes = 0
+  /// Messages the target already holds, copy for copy; `duplicatesByMessageID` of them
+  /// only by Message-ID (`--dedup message-id`), with other content.
   public var duplicates = 0
+  public var duplicatesByMessageID = 0
   /// Earlier runs' in-flight messages found already in the target.
   public var reconciled = 0
   public var filtered = 0

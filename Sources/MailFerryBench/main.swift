@@ -229,38 +229,49 @@ if let raw, let deflate {
 let targetServer = try DovecotServer(flavor: .exchangeLike)
 defer { targetServer.stop() }
 
-@MainActor func migrateWithMailFerry(connections: Int) throws -> (messages: Int, bytes: Int)? {
-  let targetUser = try targetServer.createUser("mf")
-  let state = NSTemporaryDirectory() + "mailferry-bench-state-\(getpid())-\(targetUser.name).sqlite"
-  defer { try? FileManager.default.removeItem(atPath: state) }
-  var options = MigrationOptions()
-  options.connections = connections
-  let sourceAccount = account
-  let target = IMAPAccount(
-    host: targetServer.host, port: targetServer.imapsPort, user: targetUser.name, security: .implicitTLS,
-    tls: TLSOptions(caFile: targetServer.caFile), compress: false)
-  let sourcePassword = user.password
-  let migration = Migration(
-    source: {
-      let client = try IMAPClient.connect(sourceAccount)
-      try client.login(.password(sourcePassword))
-      return IMAPSource(client)
-    },
-    sink: {
-      let client = try IMAPClient.connect(target)
-      try client.login(.password(targetUser.password))
-      return IMAPSink(client)
-    }, sourceIdentity: "source", targetIdentity: targetUser.name, statePath: state, options: options)
-  let report = try migration.run()
-  guard report.isComplete else {
-    print("  migration incomplete: \(report.folders.compactMap(\.error))")
-    return nil
+/// A migration job to a fresh target account; `run` may be called again for a rerun.
+@MainActor struct MailFerryJob {
+  let migration: Migration
+  let state: String
+
+  init(connections: Int) throws {
+    let targetUser = try targetServer.createUser("mf")
+    state = NSTemporaryDirectory() + "mailferry-bench-state-\(getpid())-\(targetUser.name).sqlite"
+    var options = MigrationOptions()
+    options.connections = connections
+    let sourceAccount = account
+    let target = IMAPAccount(
+      host: targetServer.host, port: targetServer.imapsPort, user: targetUser.name, security: .implicitTLS,
+      tls: TLSOptions(caFile: targetServer.caFile), compress: false)
+    let sourcePassword = user.password
+    migration = Migration(
+      source: {
+        let client = try IMAPClient.connect(sourceAccount)
+        try client.login(.password(sourcePassword))
+        return IMAPSource(client)
+      },
+      sink: {
+        let client = try IMAPClient.connect(target)
+        try client.login(.password(targetUser.password))
+        return IMAPSink(client)
+      }, sourceIdentity: "source", targetIdentity: targetUser.name, statePath: state, options: options)
   }
-  return (report.copied, report.copiedBytes)
+
+  func run() throws -> (messages: Int, bytes: Int)? {
+    let report = try migration.run()
+    guard report.isComplete else {
+      print("  migration incomplete: \(report.folders.compactMap(\.error))")
+      return nil
+    }
+    return (report.copied, report.copiedBytes)
+  }
+
+  func remove() { try? FileManager.default.removeItem(atPath: state) }
 }
 
 /// mbsync copying the same account IMAP to IMAP (its own state, no hashing).
-@MainActor func migrateWithMbsync() throws -> (messages: Int, bytes: Int)? {
+/// Seconds per round ("first run", "rerun, nothing changed") go to `elapsed`.
+@MainActor func migrateWithMbsync(elapsed: inout [String: Double]) throws -> (messages: Int, bytes: Int)? {
   guard Subprocess.exists("mbsync") else { return nil }
   let targetUser = try targetServer.createUser("mb")
   let directory = NSTemporaryDirectory() + "mailferry-bench-mbsync-imap-\(getpid())-\(targetUser.name)"
@@ -301,20 +312,44 @@ defer { targetServer.stop() }
 
     """
   try config.write(toFile: directory + "/mbsyncrc", atomically: true, encoding: .utf8)
-  let result = try Subprocess.run(["mbsync", "-q", "-c", directory + "/mbsyncrc", "move"], check: false)
-  guard result.status == 0 else {
-    print("  mbsync failed: \(result.stderr.prefix(300))")
-    return nil
+  for round in ["first run", "rerun, nothing changed"] {
+    let start = ContinuousClock.now
+    let result = try Subprocess.run(["mbsync", "-q", "-c", directory + "/mbsyncrc", "move"], check: false)
+    guard result.status == 0 else {
+      print("  mbsync failed: \(result.stderr.prefix(300))")
+      return nil
+    }
+    elapsed[round] = seconds(ContinuousClock.now - start)
   }
   return (messageCount, totalBytes)
 }
 
 print("")
 print("migrate the whole account to a second local Dovecot (IMAPS to IMAPS), one round each:")
-_ = try measureOnce("mailferry migrate, 2 connections") { try migrateWithMailFerry(connections: 2) }
-_ = try measureOnce("mailferry migrate, 4 connections") { try migrateWithMailFerry(connections: 4) }
+var reruns: [(name: String, seconds: Double)] = []
+for connections in [2, 4] {
+  let job = try MailFerryJob(connections: connections)
+  defer { job.remove() }
+  _ = try measureOnce("mailferry migrate, \(connections) connections") { try job.run() }
+  if connections == 2 {
+    let start = ContinuousClock.now
+    if try job.run() != nil { reruns.append(("mailferry migrate", seconds(ContinuousClock.now - start))) }
+  }
+}
 if Subprocess.exists("mbsync") {
-  _ = try measureOnce("peer: mbsync IMAP to IMAP") { try migrateWithMbsync() }
+  var mbsyncSeconds: [String: Double] = [:]
+  if let result = try migrateWithMbsync(elapsed: &mbsyncSeconds), let first = mbsyncSeconds["first run"] {
+    print(
+      "peer: mbsync IMAP to IMAP".padding(toLength: 46, withPad: " ", startingAt: 0)
+        + String(
+          format: "%8.0f msg/s  %8.1f MB/s  %6.2f s  (%d messages)", Double(result.messages) / first,
+          Double(result.bytes) / 1e6 / first, first, result.messages))
+    if let again = mbsyncSeconds["rerun, nothing changed"] { reruns.append(("peer: mbsync", again)) }
+  }
+}
+print("\nthe same job run again with nothing changed (\(messageCount) messages checked):")
+for rerun in reruns {
+  print(rerun.name.padding(toLength: 46, withPad: " ", startingAt: 0) + String(format: "%6.2f s", rerun.seconds))
 }
 
 @MainActor func measureOnce(_ name: String, _ body: () throws -> (messages: Int, bytes: Int)?) rethrows -> Double? {

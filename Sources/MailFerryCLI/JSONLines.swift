@@ -43,7 +43,8 @@ enum JSONLines {
   static func folder(_ report: FolderReport) -> [String: Any] {
     var object: [String: Any] = [
       "source": report.source, "target": report.target, "considered": report.considered, "copied": report.copied,
-      "bytes": report.copiedBytes, "duplicates": report.duplicates, "reconciled": report.reconciled,
+      "bytes": report.copiedBytes, "duplicates": report.duplicates,
+      "duplicates_by_message_id": report.duplicatesByMessageID, "reconciled": report.reconciled,
       "filtered": report.filtered, "flags_updated": report.flagsUpdated,
       "deleted_from_source": report.deletedFromSource, "interrupted": report.interrupted,
       "failed": report.failed.map { ["uid": $0.uid, "reason": $0.reason] as [String: Any] },

@@ -210,6 +210,11 @@ enum ReportTable {
     for warning in report.warnings { console.warning(warning) }
     for folder in report.folders {
       for note in folder.notes where !quiet { console.status("note: \(folder.source): \(note)") }
+      if folder.duplicatesByMessageID > 0 && !quiet {
+        console.status(
+          "note: \(folder.source): \(folder.duplicatesByMessageID) of the \(folder.duplicates) already there were "
+            + "skipped by Message-ID alone (their content differs from the target's copy)")
+      }
       if !folder.droppedKeywords.isEmpty {
         console.warning(
           "\(folder.target): the target does not keep the keywords "

@@ -3,7 +3,8 @@ import Foundation
 
 /// The live progress line of `migrate` on a terminal: messages and bytes done against the
 /// estimate, rate, ETA and the folders being copied. Events arrive from worker threads;
-/// the line is redrawn at most five times a second.
+/// the line is redrawn at most five times a second. Per folder it shows the folders being
+/// copied with their own counts.
 final class ProgressDisplay: @unchecked Sendable {
   private let console: Console
   private let lock = NSLock()
@@ -14,7 +15,8 @@ final class ProgressDisplay: @unchecked Sendable {
   private var remainingByFolder: [String: Int] = [:]
   private var handled = 0
   private var bytes = 0
-  private var active: [String] = []
+  /// Folders being copied, in the order they started, with messages handled and to do.
+  private var active: [(name: String, handled: Int, toDo: Int)] = []
 
   init(console: Console) { self.console = console }
 
@@ -27,12 +29,15 @@ final class ProgressDisplay: @unchecked Sendable {
       case .folderStarted(let source, _, let toDo, _):
         estimate += toDo - (remainingByFolder[source] ?? 0)
         remainingByFolder[source] = toDo
-        active.append(source)
-      case .batchDone(_, let copied, let duplicates, let failed, let batchBytes):
+        active.append((source, 0, toDo))
+      case .batchDone(let source, let copied, let duplicates, let failed, let batchBytes):
         handled += copied + duplicates + failed
         bytes += batchBytes
+        if let index = active.firstIndex(where: { $0.name == source }) {
+          active[index].handled += copied + duplicates + failed
+        }
       case .folderFinished(let report):
-        active.removeAll { $0 == report.source }
+        active.removeAll { $0.name == report.source }
       case .reconnecting, .refused: break
       }
     }
@@ -52,7 +57,9 @@ final class ProgressDisplay: @unchecked Sendable {
     if let line { console.progress(line) }
   }
 
-  static func line(handled: Int, estimate: Int, bytes: Int, elapsed: Double, active: [String]) -> String {
+  static func line(
+    handled: Int, estimate: Int, bytes: Int, elapsed: Double, active: [(name: String, handled: Int, toDo: Int)]
+  ) -> String {
     let total = max(estimate, handled)
     var parts = ["\(handled)/\(total) messages", ByteCountText.human(UInt64(bytes))]
     if elapsed >= 1 && handled > 0 {
@@ -62,7 +69,7 @@ final class ProgressDisplay: @unchecked Sendable {
       parts.append("ETA " + duration(Double(total - handled) / rate))
     }
     if !active.isEmpty {
-      let shown = active.prefix(2).joined(separator: ", ")
+      let shown = active.prefix(2).map { "\($0.name) \($0.handled)/\($0.toDo)" }.joined(separator: ", ")
       parts.append(active.count > 2 ? "\(shown) +\(active.count - 2)" : shown)
     }
     return parts.joined(separator: " · ")

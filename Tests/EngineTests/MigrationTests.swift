@@ -157,6 +157,7 @@ import Transport
     options.dedup = .messageID
     let report = try migration(options).run()
     #expect(report.duplicates == 1)  // the aggressive mode skips it by Message-ID
+    #expect(report.folders.first?.duplicatesByMessageID == 1)
     #expect(report.copied == 1)
   }
 

@@ -5,8 +5,9 @@ import Testing
 @Suite struct ProgressDisplayTests {
   @Test func theLineShowsCountsRatesETAAndActiveFolders() {
     let line = ProgressDisplay.line(
-      handled: 50, estimate: 200, bytes: 5 << 20, elapsed: 10, active: ["INBOX", "Sent", "Lists"])
-    #expect(line == "50/200 messages · 5.0 MiB · 5 msg/s · 512.0 KiB/s · ETA 0:30 · INBOX, Sent +1")
+      handled: 50, estimate: 200, bytes: 5 << 20, elapsed: 10,
+      active: [("INBOX", 40, 120), ("Sent", 10, 60), ("Lists", 0, 20)])
+    #expect(line == "50/200 messages · 5.0 MiB · 5 msg/s · 512.0 KiB/s · ETA 0:30 · INBOX 40/120, Sent 10/60 +1")
   }
 
   @Test func noRateBeforeTheFirstSecondAndNeverLessThanDone() {
