@@ -50,7 +50,8 @@ public final class Migration: @unchecked Sendable {
     let sink = try connectSink()
     let (plan, warnings) = try FolderPlanner.plan(
       source: try source.folders(), target: try sink.folders(), targetSeparator: try sink.separator() ?? "/",
-      include: options.include, exclude: options.exclude, folderMap: options.folderMap)
+      sourcePrefix: try source.personalPrefix(), targetPrefix: try sink.personalPrefix(), include: options.include,
+      exclude: options.exclude, folderMap: options.folderMap)
     report.warnings = warnings
     events(.planned(plan, estimates: try estimates(plan, source: source, store: store)))
 

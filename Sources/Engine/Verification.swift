@@ -46,7 +46,8 @@ public final class Verification: @unchecked Sendable {
     let targetFolders = try target.listFolders()
     let (plan, _) = try FolderPlanner.plan(
       source: try source.listFolders().map(FolderDescriptor.init), target: targetFolders.map(FolderDescriptor.init),
-      targetSeparator: targetFolders.first?.separator ?? "/", include: options.include, exclude: options.exclude,
+      targetSeparator: targetFolders.first?.separator ?? "/", sourcePrefix: try source.personalPrefix(),
+      targetPrefix: try target.personalPrefix(), include: options.include, exclude: options.exclude,
       folderMap: options.folderMap)
     var results: [FolderComparison] = []
     for folder in plan {

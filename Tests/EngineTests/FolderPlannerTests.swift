@@ -49,4 +49,33 @@ import Testing
       _ = try FolderPlanner.plan(source: source, target: [], targetSeparator: "/", include: ["("])
     }
   }
+
+  @Test func namespacePrefixesAreSwappedAndNamesStandInForAttributes() throws {
+    let courier: [FolderDescriptor] = [
+      .init(name: "INBOX", separator: "."), .init(name: "INBOX.Sent", separator: "."),
+      .init(name: "INBOX.Spam", separator: "."), .init(name: "INBOX.Work.Sent", separator: "."),
+      .init(name: "Shared.Team", separator: "."),
+    ]
+    let target: [FolderDescriptor] = [
+      .init(name: "INBOX", separator: "/"), .init(name: "Sent Items", separator: "/", specialUse: "\\Sent"),
+      .init(name: "Junk", separator: "/", specialUse: "\\Junk"),
+    ]
+    let (plan, _) = try FolderPlanner.plan(
+      source: courier, target: target, targetSeparator: "/", sourcePrefix: "INBOX.", targetPrefix: "")
+    let map = Dictionary(uniqueKeysWithValues: plan.map { ($0.source.name, $0.targetName) })
+    #expect(map["INBOX"] == "INBOX")
+    #expect(map["INBOX.Sent"] == "Sent Items")
+    #expect(plan.first { $0.source.name == "INBOX.Sent" }?.reason == "special use \\Sent, known by its name")
+    #expect(map["INBOX.Spam"] == "Junk")
+    #expect(map["INBOX.Work.Sent"] == "Work/Sent")  // only top-level names stand for a use
+    #expect(map["Shared.Team"] == "Shared/Team")  // outside the prefix: kept whole
+
+    let (back, _) = try FolderPlanner.plan(
+      source: source, target: courier, targetSeparator: ".", sourcePrefix: "", targetPrefix: "INBOX.")
+    let backMap = Dictionary(uniqueKeysWithValues: back.map { ($0.source.name, $0.targetName) })
+    #expect(backMap["Sent"] == "INBOX.Sent")
+    #expect(backMap["Spam"] == "INBOX.Spam")
+    #expect(backMap["Projekte/Größe & Co/2024"] == "INBOX.Projekte.Größe & Co.2024")
+    #expect(backMap["INBOX"] == "INBOX")
+  }
 }

@@ -39,14 +39,14 @@ extension MigrationTests {
     // changes for a later run that has it.
     let plain = try migration().run()
     #expect(plain.copied == 0)
-    #expect(try snapshot(source, folder: "INBOX") != snapshot(target, folder: "INBOX"))
+    #expect(try Self.snapshot(source, folder: "INBOX") != Self.snapshot(target, folder: "INBOX"))
 
     let synced = try migration(options).run()
     #expect(synced.copied == 0)
     #expect(try report(synced, "INBOX").flagsUpdated == 2)
     #expect(try report(synced, "Sent").flagsUpdated == 1)
     for (sourceFolder, targetFolder) in [("INBOX", "INBOX"), ("Sent", "Sent Items")] {
-      #expect(try snapshot(source, folder: sourceFolder) == snapshot(target, folder: targetFolder))
+      #expect(try Self.snapshot(source, folder: sourceFolder) == Self.snapshot(target, folder: targetFolder))
     }
     // Nothing changed since: nothing written.
     let again = try migration(options).run()
@@ -90,12 +90,12 @@ extension MigrationTests {
     #expect(outbox.deletedFromSource == 2)
     #expect(outbox.notes.contains { $0.contains("1 message(s) stay in the source") }, "\(outbox.notes)")
     // Left in the source: the refused one, the filtered one, and the one whose copy is gone.
-    let left = try snapshot(source, folder: "Outbox").map { String($0.prefix(64)) }
+    let left = try Self.snapshot(source, folder: "Outbox").map { String($0.prefix(64)) }
     let expected = [huge, Self.message(3, folder: "Outbox"), Self.message(5, folder: "Outbox")].map {
       ContentHasher.hash($0).hex
     }
     #expect(left.sorted() == expected.sorted())
-    let hashesInTarget = try snapshot(target, folder: "Outbox").map { String($0.prefix(64)) }
+    let hashesInTarget = try Self.snapshot(target, folder: "Outbox").map { String($0.prefix(64)) }
     #expect(
       hashesInTarget.sorted()
         == [Self.message(2, folder: "Outbox"), Self.message(4, folder: "Outbox")].map { ContentHasher.hash($0).hex }
@@ -116,7 +116,7 @@ extension MigrationTests {
     #expect(afterSource.copied == 1)
     #expect(afterSource.duplicates == 2)
     #expect(afterSource.notes.contains { $0.contains("UIDVALIDITY changed") }, "\(afterSource.notes)")
-    #expect(try snapshot(source, folder: "R&D") == snapshot(target, folder: "R&D"))
+    #expect(try Self.snapshot(source, folder: "R&D") == Self.snapshot(target, folder: "R&D"))
 
     // Now the target folder is renumbered; a new source message still moves exactly once,
     // and --delete-source confirms the older copies by content.
@@ -126,7 +126,7 @@ extension MigrationTests {
     let afterTarget = try report(try migration(options).run(), "R&D")
     #expect(afterTarget.copied == 1)
     #expect(afterTarget.deletedFromSource == 4)
-    #expect(try snapshot(source, folder: "R&D").isEmpty)
-    #expect(try snapshot(target, folder: "R&D").count == 4)
+    #expect(try Self.snapshot(source, folder: "R&D").isEmpty)
+    #expect(try Self.snapshot(target, folder: "R&D").count == 4)
   }
 }

@@ -78,7 +78,7 @@ import Transport
   }
 
   /// Every message of a folder: content hash, flags without \Recent, INTERNALDATE.
-  func snapshot(_ account: Account, folder: String) throws -> [String] {
+  static func snapshot(_ account: Account, folder: String) throws -> [String] {
     let client = try account.connect()
     defer { client.logout() }
     try client.select(client.mailboxName(folder), readOnly: true)
@@ -107,7 +107,7 @@ import Transport
     #expect(targets["R&D"] == "R&D")
     for (sourceFolder, targetFolder) in targets {
       #expect(
-        try snapshot(source, folder: sourceFolder) == snapshot(target, folder: targetFolder),
+        try Self.snapshot(source, folder: sourceFolder) == Self.snapshot(target, folder: targetFolder),
         "\(sourceFolder) → \(targetFolder)")
     }
 
@@ -122,7 +122,7 @@ import Transport
     client.logout()
     let third = try migration(options).run()
     #expect(third.copied == 1)
-    #expect(try snapshot(source, folder: "R&D") == snapshot(target, folder: "R&D"))
+    #expect(try Self.snapshot(source, folder: "R&D") == Self.snapshot(target, folder: "R&D"))
   }
 
   @Test func whatTheTargetAlreadyHoldsIsSkippedCopyForCopy() throws {
@@ -137,8 +137,8 @@ import Transport
     #expect(report.duplicates == 1)
     #expect(report.copied == 15)
     // INBOX holds exactly what the source holds: the duplicate pair twice, not three times.
-    let sourceHashes = try snapshot(source, folder: "INBOX").map { $0.prefix(64) }
-    let targetHashes = try snapshot(target, folder: "INBOX").map { $0.prefix(64) }
+    let sourceHashes = try Self.snapshot(source, folder: "INBOX").map { $0.prefix(64) }
+    let targetHashes = try Self.snapshot(target, folder: "INBOX").map { $0.prefix(64) }
     #expect(sourceHashes == targetHashes)
   }
 

@@ -25,6 +25,9 @@ public final class DovecotServer: @unchecked Sendable {
     /// Larger messages are refused (quota_max_mail_size), as providers refuse them. A
     /// multiple of 1 MiB.
     public var maxMessageSize = 64 << 20
+    /// Personal namespace prefix: `INBOX.` puts every folder under INBOX, as Courier and
+    /// older Cyrus servers do.
+    public var namespacePrefix = ""
 
     public static let standard = Flavor(
       separator: "/",
@@ -43,6 +46,16 @@ public final class DovecotServer: @unchecked Sendable {
           ("Junk Email", "\\Junk"), ("Archive", "\\Archive"),
         ], advertisesSpecialUse: true)
       flavor.maxMessageSize = 10 << 20
+      return flavor
+    }()
+
+    /// Folders under `INBOX.` with dots, special folders known only by name (no
+    /// SPECIAL-USE), like a Courier or old Cyrus server.
+    public static let courierLike: Flavor = {
+      var flavor = Flavor(
+        separator: ".", specialUse: [("Sent", "\\Sent"), ("Drafts", "\\Drafts"), ("Trash", "\\Trash")],
+        advertisesSpecialUse: false)
+      flavor.namespacePrefix = "INBOX."
       return flavor
     }()
 
@@ -92,6 +105,7 @@ public final class DovecotServer: @unchecked Sendable {
       switch flavorName {
       case "exchange-like": .exchangeLike
       case "plaintext-only": .plaintextOnly
+      case "courier-like": .courierLike
       default: .standard
       }
     let result: Result<DovecotServer, FixtureError>
@@ -347,7 +361,7 @@ public final class DovecotServer: @unchecked Sendable {
     let layout = flavor.separator == "/" ? ":LAYOUT=fs" : ""
     let specialUse = flavor.specialUse.map { entry in
       let attribute = flavor.advertisesSpecialUse ? "special_use = \(entry.attribute)" : ""
-      return "  mailbox \"\(entry.name)\" {\n    \(attribute)\n    auto = subscribe\n  }"
+      return "  mailbox \"\(flavor.namespacePrefix)\(entry.name)\" {\n    \(attribute)\n    auto = subscribe\n  }"
     }.joined(separator: "\n")
     let nonRoot = geteuid() != 0
     let oauthPassdb =
@@ -404,6 +418,7 @@ public final class DovecotServer: @unchecked Sendable {
       namespace inbox {
         inbox = yes
         separator = \(separator)
+        prefix = \(flavor.namespacePrefix)
       \(specialUse)
       }
       # Parallel tests and benchmarks open many TLS connections at once: one login process

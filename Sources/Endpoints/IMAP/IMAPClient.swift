@@ -219,6 +219,12 @@ public final class IMAPClient: @unchecked Sendable {
     return result
   }
 
+  /// The decoded prefix of the first personal namespace; empty without NAMESPACE.
+  public func personalPrefix() throws -> String {
+    guard let prefix = try namespace()?.personal.first?.prefix else { return "" }
+    return enabled.contains("UTF8=ACCEPT") ? prefix : ((try? ModifiedUTF7.decode(prefix)) ?? prefix)
+  }
+
   public func noop() throws { try run(.noop) }
 
   /// LOGOUT and close. Errors are ignored: the session is over either way.

@@ -19,6 +19,8 @@ public final class IMAPSink: MessageSink, @unchecked Sendable {
     return try client.namespace()?.personal.first?.separator
   }
 
+  public func personalPrefix() throws -> String { try client.personalPrefix() }
+
   public func open(_ folder: String, forWriting: Bool) throws -> SinkFolderState? {
     let name = client.mailboxName(folder)
     let existing = try client.listFolders()

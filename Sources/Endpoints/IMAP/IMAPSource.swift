@@ -14,6 +14,8 @@ public final class IMAPSource: MessageSource, @unchecked Sendable {
     try client.listFolders().map(FolderDescriptor.init)
   }
 
+  public func personalPrefix() throws -> String { try client.personalPrefix() }
+
   public func messageCount(_ folder: String) throws -> Int {
     Int(try client.status(client.mailboxName(folder), items: ["MESSAGES"])["MESSAGES"] ?? 0)
   }

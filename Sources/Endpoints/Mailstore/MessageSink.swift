@@ -11,6 +11,10 @@ public protocol MessageSink: AnyObject, Sendable {
   /// The hierarchy separator new folders get.
   func separator() throws -> Character?
 
+  /// The prefix of the personal namespace, which new folders go under (`INBOX.` on
+  /// Courier-style servers, else empty).
+  func personalPrefix() throws -> String
+
   /// Opens `folder`. For writing, it is created with its parents when missing; otherwise
   /// (a dry run) nothing changes and nil means it does not exist yet.
   func open(_ folder: String, forWriting: Bool) throws -> SinkFolderState?

@@ -7,6 +7,9 @@ public protocol MessageSource: AnyObject, Sendable {
   /// The folders there are to copy, selectable or not.
   func folders() throws -> [FolderDescriptor]
 
+  /// The prefix of the personal namespace (`INBOX.` on Courier-style servers, else empty).
+  func personalPrefix() throws -> String
+
   /// How many messages `folder` holds, without opening it (for progress estimates).
   func messageCount(_ folder: String) throws -> Int
 
