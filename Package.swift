@@ -28,8 +28,11 @@ let package = Package(
     // IMAP protocol codec: pure, bytes in and values out, no sockets.
     .target(name: "IMAPCodec", dependencies: ["MailCore"]),
 
-    // Source and sink adapters over a Connection: the IMAP session, later POP3, SMTP, archives.
-    .target(name: "Endpoints", dependencies: ["IMAPCodec", "MailCore", "Transport"]),
+    // POP3 protocol codec: status lines, listings, dot-unstuffing. Pure, no sockets.
+    .target(name: "POP3Codec"),
+
+    // Source and sink adapters over a Connection: IMAP and POP3 sessions, later SMTP, archives.
+    .target(name: "Endpoints", dependencies: ["IMAPCodec", "MailCore", "POP3Codec", "Transport"]),
 
     // Jobs: plan folders, stream batches, dedup, append, checkpoint; parallel folders.
     .target(name: "Engine", dependencies: ["Checkpoint", "Endpoints", "IMAPCodec", "MailCore", "Transport"]),
@@ -59,6 +62,7 @@ let package = Package(
       name: "EngineTests",
       dependencies: ["Checkpoint", "Endpoints", "Engine", "IMAPCodec", "MailCore", "TestSupport", "Transport"]),
     .testTarget(name: "IMAPCodecTests", dependencies: ["IMAPCodec"]),
+    .testTarget(name: "POP3CodecTests", dependencies: ["POP3Codec"]),
     .testTarget(
       name: "EndpointsTests", dependencies: ["Endpoints", "IMAPCodec", "MailCore", "TestSupport", "Transport"]),
     .testTarget(

@@ -56,6 +56,18 @@ enum CheckpointSchema {
           last_run_id INTEGER NOT NULL REFERENCES runs (id),
           UNIQUE (folder_id, source_uidvalidity, source_uid)
         );
-        """)
+        """),
+    .init(
+      "002-source-keys-and-commit-times",
+      sql: """
+        CREATE TABLE source_keys (
+          folder_id INTEGER NOT NULL REFERENCES folders (id),
+          identity TEXT NOT NULL,
+          key INTEGER NOT NULL,
+          PRIMARY KEY (folder_id, identity)
+        );
+        CREATE UNIQUE INDEX source_keys_by_key ON source_keys (folder_id, key);
+        ALTER TABLE messages ADD COLUMN committed_at INTEGER;
+        """),
   ])
 }

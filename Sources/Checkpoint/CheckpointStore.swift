@@ -105,10 +105,10 @@ public final class CheckpointStore: @unchecked Sendable {
       for copy in copies {
         try database.run(
           """
-          UPDATE messages SET state = 'copied', target_uid = ?, target_uidvalidity = ?
+          UPDATE messages SET state = 'copied', target_uid = ?, target_uidvalidity = ?, committed_at = ?
           WHERE folder_id = ? AND source_uidvalidity = ? AND source_uid = ? AND state = 'pending'
           """, .optionalInt(copy.targetUID.map(Int64.init)), .optionalInt(targetUIDValidity.map(Int64.init)),
-          .integer(folder), .int(Int(sourceUIDValidity)), .int(Int(copy.sourceUID)))
+          .integer(Self.now), .integer(folder), .int(Int(sourceUIDValidity)), .int(Int(copy.sourceUID)))
         guard database.changes == 1 else {
           throw CheckpointError.notPending(path: path, folder: folder, uid: copy.sourceUID)
         }
@@ -131,12 +131,12 @@ public final class CheckpointStore: @unchecked Sendable {
         try database.run(
           """
           INSERT OR REPLACE INTO messages (folder_id, source_uidvalidity, source_uid, message_id, sha256, size, state,
-            target_uidvalidity, target_uid, run_id)
-          VALUES (?, ?, ?, ?, ?, ?, 'duplicate', ?, ?, ?)
+            target_uidvalidity, target_uid, run_id, committed_at)
+          VALUES (?, ?, ?, ?, ?, ?, 'duplicate', ?, ?, ?, ?)
           """, .integer(folder), .int(Int(message.sourceUIDValidity)), .int(Int(message.sourceUID)),
           .optionalText(message.messageID?.normalized), .blob(message.sha256.bytes), .int(message.size),
           .optionalInt(targetUID == nil ? nil : targetUIDValidity.map(Int64.init)),
-          .optionalInt(targetUID.map(Int64.init)), .integer(run))
+          .optionalInt(targetUID.map(Int64.init)), .integer(run), .integer(Self.now))
       }
       if let lastUID { try advance(folder: folder, to: lastUID) }
     }
@@ -201,14 +201,46 @@ public final class CheckpointStore: @unchecked Sendable {
   public func doneMessages(folder: Int64, sourceUIDValidity: UInt32) throws -> [DoneMessage] {
     try database.query(
       """
-      SELECT source_uid, sha256, size, target_uidvalidity, target_uid FROM messages
+      SELECT source_uid, sha256, size, target_uidvalidity, target_uid, committed_at FROM messages
       WHERE folder_id = ? AND source_uidvalidity = ? AND state IN ('copied', 'duplicate') ORDER BY source_uid
       """, .integer(folder), .int(Int(sourceUIDValidity))
     ) { row in
       DoneMessage(
         sourceUID: UInt32(truncatingIfNeeded: row.int64(0)), sha256: SHA256Digest(bytes: row.blob(1)), size: row.int(2),
         targetUIDValidity: row.optionalInt64(3).map { UInt32(truncatingIfNeeded: $0) },
-        targetUID: row.optionalInt64(4).map { UInt32(truncatingIfNeeded: $0) })
+        targetUID: row.optionalInt64(4).map { UInt32(truncatingIfNeeded: $0) }, committedAt: row.optionalInt64(5))
+    }
+  }
+
+  // MARK: Source keys
+
+  /// Numeric keys for a source's own message identities (POP3 UIDLs) in `folder`: known
+  /// identities keep their key, new ones get keys above every key given before, in the
+  /// order given, so the folder's high-water mark works for them as for IMAP UIDs.
+  public func keys(folder: Int64, identities: [String]) throws -> [UInt32] {
+    try database.transaction {
+      var next =
+        try database.queryFirst(
+          "SELECT coalesce(max(key), 0) FROM source_keys WHERE folder_id = ?", .integer(folder), row: { $0.int64(0) })
+        ?? 0
+      var result: [UInt32] = []
+      result.reserveCapacity(identities.count)
+      for identity in identities {
+        if let known = try database.queryFirst(
+          "SELECT key FROM source_keys WHERE folder_id = ? AND identity = ?", .integer(folder), .text(identity),
+          row: { $0.int64(0) })
+        {
+          result.append(UInt32(truncatingIfNeeded: known))
+          continue
+        }
+        next += 1
+        guard next < Int64(UInt32.max) else { throw CheckpointError.keysExhausted(path: path, folder: folder) }
+        try database.run(
+          "INSERT INTO source_keys (folder_id, identity, key) VALUES (?, ?, ?)", .integer(folder), .text(identity),
+          .integer(next))
+        result.append(UInt32(next))
+      }
+      return result
     }
   }
 
@@ -365,6 +397,8 @@ public struct DoneMessage: Sendable, Equatable {
   public var size: Int
   public var targetUIDValidity: UInt32?
   public var targetUID: UInt32?
+  /// When the copy was committed (seconds since 1970); nil for rows from before that was kept.
+  public var committedAt: Int64?
 }
 
 /// How often a content hash occurs among a folder's done rows.
@@ -392,6 +426,7 @@ public struct FailureRecord: Sendable, Equatable {
 public enum CheckpointError: UserFacingError, Equatable {
   case otherJob(path: String, source: String, target: String)
   case notPending(path: String, folder: Int64, uid: UInt32)
+  case keysExhausted(path: String, folder: Int64)
 
   public var description: String {
     switch self {
@@ -399,6 +434,8 @@ public enum CheckpointError: UserFacingError, Equatable {
       return "state file \(path) belongs to another job (\(source) → \(target))"
     case .notPending(let path, let folder, let uid):
       return "state file \(path): message UID \(uid) of folder #\(folder) was committed without being recorded first"
+    case .keysExhausted(let path, let folder):
+      return "state file \(path): folder #\(folder) has used up its 4 billion message keys"
     }
   }
 
@@ -406,6 +443,7 @@ public enum CheckpointError: UserFacingError, Equatable {
     switch self {
     case .otherJob: return "pass --state FILE to keep this job's state elsewhere"
     case .notPending: return "this is a MailFerry bug: please report it with the state file"
+    case .keysExhausted: return "start the job over with a new --state file"
     }
   }
 }

@@ -1,5 +1,6 @@
 import Checkpoint
 import Endpoints
+import Foundation
 import MailCore
 
 /// What happens to a folder after its new messages are copied: `--sync-flags` and
@@ -47,8 +48,12 @@ extension FolderCopier {
   /// content hash, copy for copy. Anything unconfirmed stays in the source.
   func deleteCopied(state: FolderState, validity: UInt32, sinkFolder: SinkFolderState) throws {
     let present = Set(try source.keys(after: 0))
+    // With --keep-days, only copies committed long enough ago (unknown commit time: kept).
+    let cutoff = options.keepDays.map { Int64(Date().timeIntervalSince1970) - Int64($0) * 86400 }
     let done = try store.doneMessages(folder: state.id, sourceUIDValidity: validity).filter {
-      present.contains($0.sourceUID)
+      guard present.contains($0.sourceUID) else { return false }
+      guard let cutoff else { return true }
+      return ($0.committedAt ?? Int64.max) <= cutoff
     }
     guard !done.isEmpty else { return }
     var confirmed: [UInt32] = []

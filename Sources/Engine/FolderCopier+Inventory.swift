@@ -60,3 +60,16 @@ extension FolderCopier {
     }
   }
 }
+
+/// Source message names (POP3 UIDLs) → keys, kept in the job's state file.
+final class CheckpointKeyMap: SourceKeyMap {
+  let store: CheckpointStore
+  let folder: Int64
+
+  init(store: CheckpointStore, folder: Int64) {
+    self.store = store
+    self.folder = folder
+  }
+
+  func keys(for identities: [String]) throws -> [UInt32] { try store.keys(folder: folder, identities: identities) }
+}

@@ -39,11 +39,16 @@ final class FolderCopier {
   var targetMessageIDs: Set<MessageID> = []
 
   func copy() throws -> FolderReport {
-    let opened = try source.open(plan.source.name)
     var state = try store.folder(sourceName: plan.source.name, targetName: plan.targetName)
+    let opened = try source.open(plan.source.name, keyMap: CheckpointKeyMap(store: store, folder: state.id))
+    if let reason = opened.sessionKeysOnly {
+      report.notes.append(reason)
+    }
     if let previous = state.sourceUIDValidity, previous != opened.validity {
-      report.notes.append(
-        "UIDVALIDITY changed (\(previous) → \(opened.validity)): matching by content, not copying again")
+      if opened.sessionKeysOnly == nil {
+        report.notes.append(
+          "UIDVALIDITY changed (\(previous) → \(opened.validity)): matching by content, not copying again")
+      }
       if !options.dryRun { try store.resetProgress(folder: state.id) }
       state.sourceLastUID = 0
       state.sourceHighestModSeq = nil
@@ -204,7 +209,8 @@ final class FolderCopier {
     try store.recordIntent(folder: state.id, run: run, messages: toCopy.map(\.record))
     let outgoing = toCopy.map { message, _, bytes in
       AppendMessage(
-        bytes: bytes, flags: flags(message.flags, sinkFolder: sinkFolder), internalDate: message.internalDate)
+        bytes: bytes, flags: flags(message.flags, sinkFolder: sinkFolder),
+        internalDate: message.internalDate ?? Self.arrivalDate(of: bytes))
     }
     let outcomes = try sink.store(outgoing)
 
@@ -237,6 +243,12 @@ final class FolderCopier {
   }
 
   enum DuplicateReason { case sameContent, sameMessageID }
+
+  /// For sources without an arrival date (POP3): the one the message's header gives, so the
+  /// target does not file years of mail under today.
+  static func arrivalDate(of bytes: [UInt8]) -> IMAPDate? {
+    MessageDate.arrival(in: bytes).map { IMAPDate(secondsSince1970: $0.secondsSince1970, zoneMinutes: $0.zoneMinutes) }
+  }
 
   /// Why the target already holds this message, or nil when it is to be copied.
   private func duplicateReason(hash: SHA256Digest, messageID: MessageID?) -> DuplicateReason? {

@@ -23,6 +23,9 @@ public struct MigrationOptions: Sendable {
   public var syncFlags = false
   /// Remove source messages whose copies are committed and confirmed in the target.
   public var deleteSource = false
+  /// With `deleteSource`: remove only copies committed at least this many days ago
+  /// (`--keep-days N`, the POP3 "leave on server for N days").
+  public var keepDays: Int?
   /// Messages per batch, and a byte bound so a batch stays small in memory.
   public var batchCount = 50
   public var batchBytes = 16 << 20

@@ -1,3 +1,5 @@
+import MailCore
+
 /// An INTERNALDATE: `"17-Jul-1996 02:44:25 -0700"`. Kept with its zone, so it is written
 /// back exactly as the source server had it.
 public struct IMAPDate: Equatable, Hashable, Sendable, CustomStringConvertible {
@@ -48,17 +50,11 @@ public struct IMAPDate: Equatable, Hashable, Sendable, CustomStringConvertible {
       + "\(two(secondsOfDay % 60)) \(sign)\(two(zone / 60))\(two(zone % 60))"
   }
 
-  // Howard Hinnant's days-from-civil algorithm (proleptic Gregorian calendar).
   static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
-    let y = Int64(month <= 2 ? year - 1 : year)
-    let era = (y >= 0 ? y : y - 399) / 400
-    let yearOfEra = y - era * 400
-    let m = Int64(month)
-    let dayOfYear = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
-    let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-    return era * 146097 + dayOfEra - 719468
+    CivilDate.days(year: year, month: month, day: day)
   }
 
+  // The inverse of CivilDate.days (Howard Hinnant's civil-from-days).
   static func civilFromDays(_ days: Int64) -> (Int, Int, Int) {
     let z = days + 719468
     let era = (z >= 0 ? z : z - 146096) / 146097

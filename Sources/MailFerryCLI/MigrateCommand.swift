@@ -7,7 +7,7 @@ import Transport
 /// `mailferry migrate SOURCE TARGET`: copies an account, exactly once, resumable.
 struct MigrateCommand: Subcommand {
   static let spec = CommandSpec(
-    name: "migrate", summary: "Copy every folder of one IMAP account to another, exactly once.",
+    name: "migrate", summary: "Copy an IMAP account or a POP3 maildrop to an IMAP account, exactly once.",
     discussion: """
       Copies messages with their flags and dates, creates folders (special-use folders such as
       Sent go to the target's own), and records its progress in a state file, so a killed run
@@ -17,10 +17,13 @@ struct MigrateCommand: Subcommand {
         MAILFERRY_SOURCE_PASSWORD=… MAILFERRY_TARGET_PASSWORD=… \\
           mailferry migrate imaps://alice%40old.example@imap.old.example imaps://alice@imap.new.example
         mailferry migrate imaps://a@src/Projects imaps://b@dst --dry-run
+        mailferry migrate pop3s://me@pop.example imaps://me@imap.example/Old-POP --keep-days 7
       """,
     positionals: [
-      .init(name: "SOURCE", help: "imaps://user@host[:port][/FOLDER] (a folder limits the job to it)"),
-      .init(name: "TARGET", help: "imaps://user@host[:port]"),
+      .init(
+        name: "SOURCE",
+        help: "imaps://user@host[:port][/FOLDER] (a folder limits the job to it), or pop3s://user@host[:port]"),
+      .init(name: "TARGET", help: "imaps://user@host[:port][/FOLDER] (the folder a POP3 source goes to; INBOX)"),
     ],
     options: TwoServers.options + [
       .init(
@@ -44,6 +47,9 @@ struct MigrateCommand: Subcommand {
       .init(
         name: "delete-source", valueName: nil,
         help: "Remove source messages once their copies are committed and confirmed in the target."),
+      .init(
+        name: "keep-days", valueName: "N",
+        help: "With a POP3 or IMAP source: delete copies from the source N days after they were stored."),
       .init(name: "dry-run", valueName: nil, help: "Plan and count; write nothing."),
       .init(name: "json", valueName: nil, help: "Print events and the report as JSON lines on standard output."),
       .init(name: "quiet", valueName: nil, help: "Print only the report's problems."),
@@ -51,17 +57,22 @@ struct MigrateCommand: Subcommand {
 
   func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
     let servers = try TwoServers(arguments, command: Self.spec.name, console: console)
-    var options = try Self.options(arguments, sourcePath: servers.source.url.path)
+    var options = try Self.options(arguments, sourcePath: servers.sourceURL.path)
+    if servers.sourceURL.scheme == .pop3 || servers.sourceURL.scheme == .pop3s {
+      // A maildrop has one folder; the target URL's folder (default INBOX) receives it.
+      let folder = servers.target.url.path.drop { $0 == "/" }
+      if !folder.isEmpty { options.folderMap[POP3Source.folderName] = String(folder) }
+    }
     let statePath =
-      try arguments.value("state") ?? Self.defaultStatePath(source: servers.source.url, target: servers.target.url)
+      try arguments.value("state") ?? Self.defaultStatePath(source: servers.sourceURL, target: servers.target.url)
     if options.dryRun { options.connections = 1 }
     let json = arguments.flag("json")
     let quiet = arguments.flag("quiet") || json
     let progress = console.isTerminal && !quiet ? ProgressDisplay(console: console) : nil
     let migration = Migration(
-      source: { [connect = servers.connectSource] in IMAPSource(try connect()) },
+      source: servers.connectSource,
       sink: { [connect = servers.connectTarget] in IMAPSink(try connect()) },
-      sourceIdentity: servers.source.url.display,
+      sourceIdentity: servers.sourceURL.display,
       targetIdentity: servers.target.url.display, statePath: statePath, options: options,
       events: { event in
         if json { console.print(JSONLines.line(JSONLines.object(event))) }
@@ -124,8 +135,16 @@ struct MigrateCommand: Subcommand {
     options.dryRun = arguments.flag("dry-run")
     options.syncFlags = arguments.flag("sync-flags")
     options.deleteSource = arguments.flag("delete-source")
+    if let days = arguments.value("keep-days") {
+      guard let number = Int(days), number >= 0 else {
+        throw UsageError(command: name, message: "option '--keep-days' takes a number of days, not '\(days)'")
+      }
+      options.keepDays = number
+      options.deleteSource = true
+    }
     if options.dryRun && options.deleteSource {
-      throw UsageError(command: name, message: "'--dry-run' and '--delete-source' cannot be used together")
+      throw UsageError(
+        command: name, message: "'--dry-run' and '--delete-source' (or '--keep-days') cannot be used together")
     }
     return options
   }

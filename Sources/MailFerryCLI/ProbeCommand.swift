@@ -1,6 +1,7 @@
 import Endpoints
 import Foundation
 import IMAPCodec
+import Transport
 
 /// `mailferry probe URL`: what a server offers and whether we can log in.
 struct ProbeCommand: Subcommand {
@@ -9,28 +10,22 @@ struct ProbeCommand: Subcommand {
     discussion: """
       Connects (imap:// upgrades with STARTTLS, imaps:// is TLS from the start), shows the TLS
       protocol and certificate, the capabilities before and after login, the namespace and
-      hierarchy separator, and whether the login worked.
+      hierarchy separator, and whether the login worked. pop3s:// and pop3:// (STLS) show the
+      same for a POP3 server, with its message count.
       """,
-    positionals: [.init(name: "URL", help: "imaps://user@host[:port] or imap://user@host[:port]")],
+    positionals: [.init(name: "URL", help: "imaps://, imap://, pop3s:// or pop3:// user@host[:port]")],
     options: CommonOptions.connection)
 
   func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
+    let scheme = try ServerURL(arguments.positionals[0]).scheme
+    if scheme == .pop3 || scheme == .pop3s { return try probePOP3(arguments, console: console) }
     let options = try IMAPSessionOptions(arguments.positionals[0], arguments: arguments, command: Self.spec.name)
     let credential = try options.credential(console: console)
     console.print("Server:        \(options.url.display)")
     let client = try options.connect(console: console)
     defer { client.logout() }
     console.print("Connected:     \(client.peer)")
-    if let tls = client.tlsInfo {
-      console.print(
-        "TLS:           \(tls.protocolVersion), \(tls.cipher)\(client.account.security == .startTLS ? " (STARTTLS)" : "")"
-      )
-      console.print("Certificate:   \(tls.peerSubject)")
-      console.print("Issuer:        \(tls.peerIssuer)")
-      console.print("Verified:      \(tls.verified ? "yes" : "NO (\(tls.verificationNote ?? "--insecure"))")")
-    } else {
-      console.print("TLS:           none (plaintext)")
-    }
+    Self.showTLS(client.tlsInfo, upgrade: client.account.security == .startTLS ? "STARTTLS" : nil, console: console)
     console.print("Greeting:      \(client.greeting)")
     console.print("Before login:  \(client.capabilitiesBeforeLogin.joined(separator: " "))")
     do {
@@ -65,5 +60,41 @@ struct ProbeCommand: Subcommand {
     }
     for alert in client.alerts { console.print("Alert:         \(alert)") }
     return .success
+  }
+
+  func probePOP3(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
+    let options = try POP3SessionOptions(arguments.positionals[0], arguments: arguments, command: Self.spec.name)
+    let credential = try options.credential(console: console)
+    console.print("Server:        \(options.url.display)")
+    let client = try options.connect(console: console)
+    defer { client.logout() }
+    console.print("Connected:     \(client.peer)")
+    Self.showTLS(client.tlsInfo, upgrade: client.account.security == .startTLS ? "STLS" : nil, console: console)
+    console.print("Greeting:      \(client.greeting)")
+    console.print("Before login:  \(client.capabilitiesBeforeLogin.joined(separator: ", "))")
+    do {
+      try client.login(credential)
+    } catch let error as POP3Error {
+      console.print("Login:         FAILED as \(client.account.user)")
+      throw error
+    }
+    console.print("Login:         OK as \(client.account.user) (\(client.loginMethodUsed ?? "?"))")
+    console.print("After login:   \(client.capabilitiesAfterLogin.joined(separator: ", "))")
+    let (count, size) = try client.stat()
+    console.print("Maildrop:      \(count) message(s), \(ByteCountText.human(UInt64(size)))")
+    console.print(
+      "UIDL:          \(client.has("UIDL") ? "yes (incremental downloads)" : "not offered (matched by content)")")
+    return .success
+  }
+
+  static func showTLS(_ tls: TLSSessionInfo?, upgrade: String?, console: Console) {
+    guard let tls else {
+      console.print("TLS:           none (plaintext)")
+      return
+    }
+    console.print("TLS:           \(tls.protocolVersion), \(tls.cipher)\(upgrade.map { " (\($0))" } ?? "")")
+    console.print("Certificate:   \(tls.peerSubject)")
+    console.print("Issuer:        \(tls.peerIssuer)")
+    console.print("Verified:      \(tls.verified ? "yes" : "NO (\(tls.verificationNote ?? "--insecure"))")")
   }
 }

@@ -7,6 +7,8 @@ struct ServerURL: Equatable {
   enum Scheme: String, CaseIterable {
     case imap, imaps, pop3, pop3s, smtp, smtps, lmtp
   }
+  /// Other spellings people use.
+  static let schemeAliases: [String: Scheme] = ["pop": .pop3, "pops": .pop3s]
 
   let scheme: Scheme
   let host: String
@@ -19,7 +21,7 @@ struct ServerURL: Equatable {
       throw ConfigurationError(
         what: "URL '\(text)'", problem: "is not a URL", fix: "write it like imaps://user@imap.example.org")
     }
-    guard let scheme = Scheme(rawValue: schemeText) else {
+    guard let scheme = Scheme(rawValue: schemeText) ?? Self.schemeAliases[schemeText] else {
       throw ConfigurationError(
         what: "URL '\(text)'", problem: "has an unknown scheme '\(schemeText)'",
         fix: "use one of " + Scheme.allCases.map { "\($0.rawValue)://" }.joined(separator: ", "))

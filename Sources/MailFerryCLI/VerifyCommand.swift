@@ -29,8 +29,13 @@ struct VerifyCommand: Subcommand {
 
   func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
     let servers = try TwoServers(arguments, command: Self.spec.name, console: console)
-    let options = try MigrateCommand.options(arguments, sourcePath: servers.source.url.path)
-    let comparisons = try Verification(source: servers.connectSource, target: servers.connectTarget, options: options)
+    let options = try MigrateCommand.options(arguments, sourcePath: servers.sourceURL.path)
+    guard let connectSource = servers.connectSourceIMAP else {
+      throw ConfigurationError(
+        what: "verify", problem: "compares two IMAP accounts; a POP3 maildrop cannot be listed by folder",
+        fix: "give an imap:// or imaps:// source")
+    }
+    let comparisons = try Verification(source: connectSource, target: servers.connectTarget, options: options)
       .run()
     console.print(
       "SOURCE".leftPadded(8) + "  " + "TARGET".leftPadded(8) + "  " + "MISSING".leftPadded(8) + "  "

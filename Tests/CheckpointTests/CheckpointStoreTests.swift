@@ -143,4 +143,34 @@ import Testing
       folder: folder.id, sourceUIDValidity: 7, copies: [(4, 9)], targetUIDValidity: 1, lastUID: nil)
     #expect(try store.failures(folder: folder.id).isEmpty)
   }
+
+  @Test func sourceKeysAreStableAndNewOnesGoAboveTheRest() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let store = try CheckpointStore(path: path, source: "pop3s://a@src", target: "imaps://b@dst")
+    let inbox = try store.folder(sourceName: "INBOX", targetName: "INBOX").id
+    let other = try store.folder(sourceName: "Other", targetName: "Other").id
+    #expect(try store.keys(folder: inbox, identities: ["uidl-b", "uidl-a"]) == [1, 2])
+    // Known names keep their keys whatever the order; new ones come after every earlier key.
+    #expect(try store.keys(folder: inbox, identities: ["uidl-c", "uidl-a", "uidl-b"]) == [3, 2, 1])
+    #expect(try store.keys(folder: other, identities: ["uidl-a"]) == [1])
+    // And they survive reopening the file.
+    let reopened = try CheckpointStore(path: path, source: "pop3s://a@src", target: "imaps://b@dst")
+    #expect(try reopened.keys(folder: inbox, identities: ["uidl-a", "uidl-d"]) == [2, 4])
+  }
+
+  @Test func commitsRecordWhenTheyHappened() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let store = try CheckpointStore(path: path, source: "imaps://a@src", target: "imaps://b@dst")
+    let folder = try store.folder(sourceName: "INBOX", targetName: "INBOX").id
+    let run = try store.beginRun()
+    let before = Int64(Date().timeIntervalSince1970)
+    try store.recordIntent(folder: folder, run: run, messages: [record(1)])
+    try store.commitCopied(
+      folder: folder, sourceUIDValidity: 7, copies: [(1, 10)], targetUIDValidity: 3, lastUID: 1)
+    try store.recordDuplicates(
+      folder: folder, run: run, messages: [(record(2), nil)], targetUIDValidity: 3, lastUID: 2)
+    let done = try store.doneMessages(folder: folder, sourceUIDValidity: 7)
+    #expect(done.count == 2)
+    #expect(done.allSatisfy { ($0.committedAt ?? 0) >= before && ($0.committedAt ?? .max) <= before + 60 })
+  }
 }

@@ -77,6 +77,15 @@ import Transport
     return content
   }
 
+  /// How many messages a folder holds (0 when it does not exist yet).
+  static func snapshotCount(_ account: Account, folder: String) throws -> Int {
+    let client = try account.connect()
+    defer { client.logout() }
+    let name = client.mailboxName(folder)
+    guard try client.listFolders().contains(where: { $0.name == name }) else { return 0 }
+    return Int(try client.status(name, items: ["MESSAGES"])["MESSAGES"] ?? 0)
+  }
+
   /// Every message of a folder: content hash, flags without \Recent, INTERNALDATE.
   static func snapshot(_ account: Account, folder: String) throws -> [String] {
     let client = try account.connect()

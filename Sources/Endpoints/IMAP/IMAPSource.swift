@@ -20,7 +20,8 @@ public final class IMAPSource: MessageSource, @unchecked Sendable {
     Int(try client.status(client.mailboxName(folder), items: ["MESSAGES"])["MESSAGES"] ?? 0)
   }
 
-  public func open(_ folder: String) throws -> SourceFolderState {
+  /// UIDs are keys already: `keyMap` is not needed.
+  public func open(_ folder: String, keyMap: any SourceKeyMap) throws -> SourceFolderState {
     let name = client.mailboxName(folder)
     let selected = try client.select(name, readOnly: true)
     openFolder = (name, true)

@@ -14,7 +14,9 @@ public protocol MessageSource: AnyObject, Sendable {
   func messageCount(_ folder: String) throws -> Int
 
   /// Opens `folder` for reading (never changing it) and says how its keys are to be read.
-  func open(_ folder: String) throws -> SourceFolderState
+  /// Sources whose messages have names rather than numbers (POP3 UIDLs) turn them into
+  /// keys with `keyMap`, which remembers them across runs.
+  func open(_ folder: String, keyMap: any SourceKeyMap) throws -> SourceFolderState
 
   /// Keys of the open folder above `after`, ascending.
   func keys(after: UInt32) throws -> [UInt32]
@@ -39,6 +41,12 @@ public protocol MessageSource: AnyObject, Sendable {
   func abandon()
 }
 
+/// Turns a source's own message names (POP3 UIDLs) into the numeric keys the engine
+/// tracks, remembering them across runs: a new name gets a key above every earlier one.
+public protocol SourceKeyMap: AnyObject {
+  func keys(for identities: [String]) throws -> [UInt32]
+}
+
 /// What opening a source folder reported.
 public struct SourceFolderState: Sendable, Equatable {
   /// Keys are stable while this stays the same (IMAP UIDVALIDITY).
@@ -46,11 +54,15 @@ public struct SourceFolderState: Sendable, Equatable {
   /// CONDSTORE's HIGHESTMODSEQ, when the source keeps modification sequences.
   public var highestModSeq: UInt64?
   public var count: Int
+  /// Set when keys hold only for this session (a POP3 server without UIDL): `validity` is
+  /// new every time, and what was copied before is recognised by content. Says why.
+  public var sessionKeysOnly: String?
 
-  public init(validity: UInt32, highestModSeq: UInt64?, count: Int) {
+  public init(validity: UInt32, highestModSeq: UInt64?, count: Int, sessionKeysOnly: String? = nil) {
     self.validity = validity
     self.highestModSeq = highestModSeq
     self.count = count
+    self.sessionKeysOnly = sessionKeysOnly
   }
 }
 

@@ -1,0 +1,71 @@
+import Endpoints
+import Foundation
+import Transport
+
+/// What every server URL on the command line shares, whatever its protocol: the URL and
+/// user, TLS trust, timeout, trace and where the password comes from.
+struct ServerOptions {
+  let url: ServerURL
+  let user: String
+  let tls: TLSOptions
+  let timeout: Double
+  let trace: ProtocolTrace?
+  /// "source" or "target" in a two-server command, nil otherwise.
+  let side: String?
+  let arguments: ParsedArguments
+  let command: String
+
+  init(
+    _ urlText: String, arguments: ParsedArguments, command: String, side: String?, sharedTrace: ProtocolTrace?,
+    accepting schemes: [ServerURL.Scheme], example: String
+  ) throws {
+    self.side = side
+    self.arguments = arguments
+    self.command = command
+    let option = side.map { "\($0)-" } ?? ""
+    url = try ServerURL(urlText)
+    guard schemes.contains(url.scheme) else {
+      throw ConfigurationError(
+        what: "URL '\(urlText)'", problem: "cannot be used here (\(url.scheme.rawValue)://)", fix: "use \(example)")
+    }
+    guard let user = url.user, !user.isEmpty else {
+      throw ConfigurationError(
+        what: "URL '\(urlText)'", problem: "names no user", fix: "write it like \(url.scheme)://user@\(url.host)")
+    }
+    self.user = user
+    timeout = try arguments.number("timeout", default: 60, command: command)
+    tls = TLSOptions(
+      caFile: arguments.value("\(option)ca-file") ?? arguments.value("ca-file"), insecure: arguments.flag("insecure"))
+    if let caFile = tls.caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+      throw ConfigurationError(
+        what: "CA file \(caFile)", problem: "cannot be read", fix: "give a PEM file of CA certificates")
+    }
+    trace = try sharedTrace ?? arguments.value("trace").map { try ProtocolTrace(path: $0) }
+  }
+
+  var readTimeout: Duration { .milliseconds(Int(timeout * 1000)) }
+  var connectTimeout: Duration { .milliseconds(Int(min(timeout, 30) * 1000)) }
+
+  /// `--login-method`, or the side's own `--source-login-method` / `--target-login-method`.
+  var loginMethod: String? {
+    side.flatMap { arguments.value("\($0)-login-method") } ?? arguments.value("login-method")
+  }
+
+  /// The password or token, from the sources the options name.
+  func credential(console: Console) throws -> IMAPCredential {
+    let option = side.map { "\($0)-" } ?? ""
+    if let command = arguments.value("\(option)oauth-token-command") {
+      return .oauth2Token(try PasswordSource.fromCommand(command, purpose: "--\(option)oauth-token-command"))
+    }
+    return .password(
+      try PasswordSource.resolve(
+        arguments, environment: ProcessInfo.processInfo.environment, console: console, user: user,
+        server: url.display, side: side))
+  }
+
+  func warnIfInsecure(_ console: Console) {
+    if tls.insecure {
+      console.warning("--insecure: the server's certificate is not checked; anyone on the path could read this session")
+    }
+  }
+}

@@ -1,0 +1,20 @@
+/// Malformed POP3 input: the server broke the protocol. Never includes message data beyond a
+/// short excerpt of the offending line.
+public enum POP3ParseError: Error, Equatable, Sendable, CustomStringConvertible {
+  case notAStatusLine(excerpt: String)
+  case malformedListing(excerpt: String)
+  case malformedCount(excerpt: String)
+
+  public var description: String {
+    switch self {
+    case .notAStatusLine(let excerpt): return "expected +OK or -ERR, got \"\(excerpt)\""
+    case .malformedListing(let excerpt): return "malformed listing line \"\(excerpt)\""
+    case .malformedCount(let excerpt): return "malformed message count \"\(excerpt)\""
+    }
+  }
+
+  static func excerpt(_ text: String) -> String {
+    let printable = String(text.prefix(60).map { $0.isASCII && !$0.isNewline && $0 != "\u{0}" ? $0 : "?" })
+    return text.count > 60 ? printable + "…" : printable
+  }
+}
