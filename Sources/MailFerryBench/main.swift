@@ -9,7 +9,7 @@ import Transport
 // mailferry-bench: measures MailFerry against a baseline on a private Dovecot it starts
 // itself. Prints figures; asserts nothing. See docs/benchmarks.md.
 //
-//   mailferry-bench [--messages N] [--rounds R]
+//   mailferry-bench [--messages N] [--pop3-messages N] [--rounds R]
 
 let arguments = CommandLine.arguments
 func option(_ name: String, default value: Int) -> Int {
@@ -363,6 +363,10 @@ for rerun in reruns {
         Double(result.bytes) / 1e6 / elapsed, elapsed, result.messages))
   return Double(result.messages) / elapsed
 }
+
+// MARK: POP3
+
+try runPOP3Benchmark(server: server, corpus: corpus, count: option("--pop3-messages", default: 5000), rounds: rounds)
 
 // MARK: Parser alone
 
