@@ -30,9 +30,11 @@ let package = Package(
 
     // POP3 protocol codec: status lines, listings, dot-unstuffing. Pure, no sockets.
     .target(name: "POP3Codec"),
+    // SMTP/LMTP codec: replies, EHLO extensions, dot-stuffing. Pure, no sockets.
+    .target(name: "SMTPCodec"),
 
     // Source and sink adapters over a Connection: IMAP and POP3 sessions, later SMTP, archives.
-    .target(name: "Endpoints", dependencies: ["IMAPCodec", "MailCore", "POP3Codec", "Transport"]),
+    .target(name: "Endpoints", dependencies: ["IMAPCodec", "MailCore", "POP3Codec", "SMTPCodec", "Transport"]),
 
     // Jobs: plan folders, stream batches, dedup, append, checkpoint; parallel folders.
     .target(name: "Engine", dependencies: ["Checkpoint", "Endpoints", "IMAPCodec", "MailCore", "Transport"]),
@@ -63,6 +65,7 @@ let package = Package(
       dependencies: ["Checkpoint", "Endpoints", "Engine", "IMAPCodec", "MailCore", "TestSupport", "Transport"]),
     .testTarget(name: "IMAPCodecTests", dependencies: ["IMAPCodec"]),
     .testTarget(name: "POP3CodecTests", dependencies: ["POP3Codec"]),
+    .testTarget(name: "SMTPCodecTests", dependencies: ["SMTPCodec"]),
     .testTarget(
       name: "EndpointsTests", dependencies: ["Endpoints", "IMAPCodec", "MailCore", "TestSupport", "Transport"]),
     .testTarget(

@@ -56,6 +56,12 @@ extension FolderCopier {
       return ($0.committedAt ?? Int64.max) <= cutoff
     }
     guard !done.isEmpty else { return }
+    guard sink.isSearchable else {
+      // A delivery cannot be looked up: the server's acknowledgement, committed in the
+      // checkpoint, is the confirmation.
+      try remove(done.map(\.sourceUID))
+      return
+    }
     var confirmed: [UInt32] = []
     var byHash: [DoneMessage] = []
     var byID: [DoneMessage] = []
@@ -91,10 +97,14 @@ extension FolderCopier {
     if unconfirmed > 0 {
       report.notes.append("\(unconfirmed) message(s) stay in the source: their copies could not be confirmed")
     }
-    guard !confirmed.isEmpty else { return }
-    if case .markedOnly(let reason) = try source.remove(confirmed.sorted()) {
-      report.notes.append("\(confirmed.count) message(s) marked \\Deleted in the source, not expunged: \(reason)")
+    try remove(confirmed)
+  }
+
+  private func remove(_ keys: [UInt32]) throws {
+    guard !keys.isEmpty else { return }
+    if case .markedOnly(let reason) = try source.remove(keys.sorted()) {
+      report.notes.append("\(keys.count) message(s) marked \\Deleted in the source, not expunged: \(reason)")
     }
-    report.deletedFromSource += confirmed.count
+    report.deletedFromSource += keys.count
   }
 }

@@ -54,6 +54,12 @@ extension FolderCopier {
     for (validity, uids) in lost {
       try store.discardPending(folder: state.id, sourceUIDValidity: validity, sourceUIDs: uids)
     }
+    let resent = lost.values.reduce(0) { $0 + $1.count }
+    if !sink.isSearchable && resent > 0 {
+      report.notes.append(
+        "\(resent) message(s) were being delivered when the last run stopped; a delivery cannot be looked up, "
+          + "so they are sent again (if the server had accepted one just before the stop, it arrives twice)")
+    }
     if report.reconciled > 0 {
       report.notes.append(
         "\(report.reconciled) message(s) in flight when the last run stopped were already in the target")

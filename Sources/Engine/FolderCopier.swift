@@ -205,7 +205,31 @@ final class FolderCopier {
       return
     }
 
-    // Intent first, then the sink, then the commit (docs/checkpoint.md).
+    // Intent first, then the sink, then the commit (docs/checkpoint.md). A sink that
+    // cannot be searched afterwards (SMTP, LMTP) gets one message per transaction, so at
+    // most one message is ever in doubt.
+    var counts = (copied: 0, refused: 0)
+    if sink.isSearchable {
+      try storeAndCommit(
+        toCopy, state: state, validity: validity, sinkFolder: sinkFolder, progress: &progress,
+        counts: &counts)
+    } else {
+      for item in toCopy {
+        try storeAndCommit(
+          [item], state: state, validity: validity, sinkFolder: sinkFolder, progress: &progress,
+          counts: &counts)
+      }
+    }
+    events(
+      .batchDone(
+        source: plan.source.name, copied: counts.copied, duplicates: duplicates.count, failed: counts.refused,
+        bytes: toCopy.reduce(0) { $0 + $1.bytes.count }))
+  }
+
+  private func storeAndCommit(
+    _ toCopy: [(message: SourceMessage, record: MessageRecord, bytes: [UInt8])], state: FolderState,
+    validity: UInt32, sinkFolder: SinkFolderState?, progress: inout Progress, counts: inout (copied: Int, refused: Int)
+  ) throws {
     try store.recordIntent(folder: state.id, run: run, messages: toCopy.map(\.record))
     let outgoing = toCopy.map { message, _, bytes in
       AppendMessage(
@@ -218,10 +242,16 @@ final class FolderCopier {
     var refused: [UInt32] = []
     for ((message, record, bytes), outcome) in zip(toCopy, outcomes) {
       switch outcome {
-      case .stored(let id):
+      case .stored(let id), .partlyStored(let id, _):
         copies.append((record.sourceUID, id))
         report.copied += 1
         report.copiedBytes += bytes.count
+        if case .partlyStored(_, let refusals) = outcome {
+          for refusal in refusals {
+            report.recipientRefusals.append((message.key, refusal))
+            events(.refused(source: plan.source.name, uid: message.key, reason: refusal))
+          }
+        }
       case .refused(let reason):
         refused.append(record.sourceUID)
         report.failed.append((message.key, reason))
@@ -236,10 +266,8 @@ final class FolderCopier {
     try store.commitCopied(
       folder: state.id, sourceUIDValidity: validity, copies: copies, targetUIDValidity: sinkFolder?.validity,
       lastUID: progress.advance())
-    events(
-      .batchDone(
-        source: plan.source.name, copied: copies.count, duplicates: duplicates.count, failed: refused.count,
-        bytes: toCopy.reduce(0) { $0 + $1.bytes.count }))
+    counts.copied += copies.count
+    counts.refused += refused.count
   }
 
   enum DuplicateReason { case sameContent, sameMessageID }

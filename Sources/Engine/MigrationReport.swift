@@ -15,6 +15,9 @@ public struct FolderReport: Sendable, Equatable {
   public var filtered = 0
   public var failed: [(uid: UInt32, reason: String)] = []
   public var droppedKeywords: Set<String> = []
+  /// SMTP/LMTP: messages delivered to some recipients but refused by others (`recipient:
+  /// reply`). The message counts as copied; the refusal is not retried.
+  public var recipientRefusals: [(uid: UInt32, reason: String)] = []
   /// `--sync-flags`: copies whose flags were brought in line with the source.
   public var flagsUpdated = 0
   /// `--delete-source`: source messages removed (or marked \Deleted) after their copy was confirmed.
@@ -35,7 +38,7 @@ public struct FolderReport: Sendable, Equatable {
       && lhs.failed.map(\.uid) == rhs.failed.map(\.uid) && lhs.error == rhs.error
   }
 
-  public var isComplete: Bool { failed.isEmpty && error == nil && !interrupted }
+  public var isComplete: Bool { failed.isEmpty && recipientRefusals.isEmpty && error == nil && !interrupted }
 }
 
 /// The whole job.

@@ -48,6 +48,7 @@ enum JSONLines {
       "filtered": report.filtered, "flags_updated": report.flagsUpdated,
       "deleted_from_source": report.deletedFromSource, "interrupted": report.interrupted,
       "failed": report.failed.map { ["uid": $0.uid, "reason": $0.reason] as [String: Any] },
+      "recipient_refusals": report.recipientRefusals.map { ["uid": $0.uid, "reason": $0.reason] as [String: Any] },
       "dropped_keywords": report.droppedKeywords.sorted(), "notes": report.notes,
     ]
     if let error = report.error { object["error"] = error }

@@ -60,20 +60,20 @@ struct MigrateCommand: Subcommand {
     var options = try Self.options(arguments, sourcePath: servers.sourceURL.path)
     if servers.sourceURL.scheme == .pop3 || servers.sourceURL.scheme == .pop3s {
       // A maildrop has one folder; the target URL's folder (default INBOX) receives it.
-      let folder = servers.target.url.path.drop { $0 == "/" }
+      let folder = servers.targetURL.path.drop { $0 == "/" }
       if !folder.isEmpty { options.folderMap[POP3Source.folderName] = String(folder) }
     }
     let statePath =
-      try arguments.value("state") ?? Self.defaultStatePath(source: servers.sourceURL, target: servers.target.url)
+      try arguments.value("state") ?? Self.defaultStatePath(source: servers.sourceURL, target: servers.targetURL)
     if options.dryRun { options.connections = 1 }
     let json = arguments.flag("json")
     let quiet = arguments.flag("quiet") || json
     let progress = console.isTerminal && !quiet ? ProgressDisplay(console: console) : nil
     let migration = Migration(
       source: servers.connectSource,
-      sink: { [connect = servers.connectTarget] in IMAPSink(try connect()) },
+      sink: servers.connectTarget,
       sourceIdentity: servers.sourceURL.display,
-      targetIdentity: servers.target.url.display, statePath: statePath, options: options,
+      targetIdentity: servers.targetURL.display, statePath: statePath, options: options,
       events: { event in
         if json { console.print(JSONLines.line(JSONLines.object(event))) }
         if !quiet { Self.show(event, console: console) }
@@ -241,6 +241,10 @@ enum ReportTable {
       }
       for failure in folder.failed {
         console.error("\(folder.source): message UID \(failure.uid) was refused by the target: \(failure.reason)")
+      }
+      for refusal in folder.recipientRefusals {
+        console.error(
+          "\(folder.source): message UID \(refusal.uid) was delivered, but refused for \(refusal.reason)")
       }
       if let error = folder.error { console.error("\(folder.source): \(error)") }
     }

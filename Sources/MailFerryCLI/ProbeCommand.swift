@@ -19,6 +19,7 @@ struct ProbeCommand: Subcommand {
   func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
     let scheme = try ServerURL(arguments.positionals[0]).scheme
     if scheme == .pop3 || scheme == .pop3s { return try probePOP3(arguments, console: console) }
+    if scheme == .smtp || scheme == .smtps || scheme == .lmtp { return try probeSMTP(arguments, console: console) }
     let options = try IMAPSessionOptions(arguments.positionals[0], arguments: arguments, command: Self.spec.name)
     let credential = try options.credential(console: console)
     console.print("Server:        \(options.url.display)")
@@ -84,6 +85,38 @@ struct ProbeCommand: Subcommand {
     console.print("Maildrop:      \(count) message(s), \(ByteCountText.human(UInt64(size)))")
     console.print(
       "UIDL:          \(client.has("UIDL") ? "yes (incremental downloads)" : "not offered (matched by content)")")
+    return .success
+  }
+
+  func probeSMTP(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
+    let options = try SMTPSessionOptions(
+      arguments.positionals[0], arguments: arguments, command: Self.spec.name, forDelivery: false)
+    let credential = try options.credential(console: console)
+    console.print("Server:        \(options.url.display)")
+    let client = try options.connect(console: console)
+    defer { client.quit() }
+    console.print("Connected:     \(client.peer)")
+    Self.showTLS(
+      client.tlsInfo, upgrade: client.account.security == .implicitTLS || client.tlsInfo == nil ? nil : "STARTTLS",
+      console: console)
+    console.print("Greeting:      \(client.greeting?.text ?? "")")
+    let hello = client.account.dialect == .lmtp ? "LHLO" : client.usedHELO ? "HELO (no EHLO)" : "EHLO"
+    console.print(
+      "\(hello.padding(toLength: 14, withPad: " ", startingAt: 0)) \(client.extensionsBeforeLogin.joined(separator: ", "))"
+    )
+    if let credential, let user = client.account.user {
+      do {
+        try client.login(credential)
+      } catch let error as SMTPError {
+        console.print("Login:         FAILED as \(user)")
+        throw error
+      }
+      console.print("Login:         OK as \(user) (\(client.loginMethodUsed ?? "?"))")
+    } else {
+      console.print("Login:         none (no user in the URL)")
+    }
+    let limit = client.extensions.sizeLimit.map { ByteCountText.human(UInt64($0)) } ?? "none announced"
+    console.print("Size limit:    \(limit)")
     return .success
   }
 

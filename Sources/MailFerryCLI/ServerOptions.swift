@@ -6,6 +6,7 @@ import Transport
 /// user, TLS trust, timeout, trace and where the password comes from.
 struct ServerOptions {
   let url: ServerURL
+  /// The URL's user; empty where a login is optional (SMTP, LMTP) and none was given.
   let user: String
   let tls: TLSOptions
   let timeout: Double
@@ -17,7 +18,7 @@ struct ServerOptions {
 
   init(
     _ urlText: String, arguments: ParsedArguments, command: String, side: String?, sharedTrace: ProtocolTrace?,
-    accepting schemes: [ServerURL.Scheme], example: String
+    accepting schemes: [ServerURL.Scheme], example: String, userRequired: Bool = true
   ) throws {
     self.side = side
     self.arguments = arguments
@@ -28,7 +29,8 @@ struct ServerOptions {
       throw ConfigurationError(
         what: "URL '\(urlText)'", problem: "cannot be used here (\(url.scheme.rawValue)://)", fix: "use \(example)")
     }
-    guard let user = url.user, !user.isEmpty else {
+    let user = url.user ?? ""
+    if user.isEmpty && userRequired {
       throw ConfigurationError(
         what: "URL '\(urlText)'", problem: "names no user", fix: "write it like \(url.scheme)://user@\(url.host)")
     }

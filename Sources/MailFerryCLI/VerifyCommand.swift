@@ -30,12 +30,12 @@ struct VerifyCommand: Subcommand {
   func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
     let servers = try TwoServers(arguments, command: Self.spec.name, console: console)
     let options = try MigrateCommand.options(arguments, sourcePath: servers.sourceURL.path)
-    guard let connectSource = servers.connectSourceIMAP else {
+    guard let connectSource = servers.connectSourceIMAP, let connectTarget = servers.connectTargetIMAP else {
       throw ConfigurationError(
-        what: "verify", problem: "compares two IMAP accounts; a POP3 maildrop cannot be listed by folder",
-        fix: "give an imap:// or imaps:// source")
+        what: "verify", problem: "compares two IMAP accounts; a POP3 maildrop or a delivery cannot be listed by folder",
+        fix: "give imap:// or imaps:// URLs on both sides")
     }
-    let comparisons = try Verification(source: connectSource, target: servers.connectTarget, options: options)
+    let comparisons = try Verification(source: connectSource, target: connectTarget, options: options)
       .run()
     console.print(
       "SOURCE".leftPadded(8) + "  " + "TARGET".leftPadded(8) + "  " + "MISSING".leftPadded(8) + "  "

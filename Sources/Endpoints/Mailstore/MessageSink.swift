@@ -37,8 +37,17 @@ public protocol MessageSink: AnyObject, Sendable {
   /// Replaces the flags of these messages.
   func setFlags(_ changes: [(id: UInt32, flags: [String])]) throws
 
+  /// Whether what was stored can be found again (`inventory`, `sizes`). False for
+  /// deliveries (SMTP, LMTP): the engine then records each message before and after its
+  /// own transaction and takes the server's acknowledgement as the confirmation.
+  var isSearchable: Bool { get }
+
   func close()
   func abandon()
+}
+
+extension MessageSink {
+  public var isSearchable: Bool { true }
 }
 
 /// What opening a sink folder reported.
@@ -81,4 +90,6 @@ public enum StoreOutcome: Sendable, Equatable {
   case stored(id: UInt32?)
   /// Refused for good, with the server's words.
   case refused(reason: String)
+  /// Delivered to some recipients and refused by others (SMTP, LMTP), with the refusals.
+  case partlyStored(id: UInt32?, refusals: [String])
 }

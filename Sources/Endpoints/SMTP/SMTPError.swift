@@ -1,0 +1,46 @@
+import MailCore
+import SMTPCodec
+
+/// What went wrong talking SMTP or LMTP. Network and TLS failures stay `TransportError`s.
+public enum SMTPError: UserFacingError, Equatable, Sendable {
+  /// The server refused us in its greeting (554) or closed the session (421).
+  case serviceUnavailable(peer: String, reply: SMTPReply)
+  case authenticationFailed(peer: String, user: String, reply: SMTPReply)
+  /// A command of the session itself (EHLO, STARTTLS, AUTH) failed.
+  case commandFailed(peer: String, command: String, reply: SMTPReply)
+  case plaintextRefused(peer: String)
+  case startTLSUnavailable(peer: String)
+  case noUsableAuthentication(peer: String, offered: [String])
+  case protocolViolation(peer: String, error: SMTPParseError)
+
+  public var description: String {
+    switch self {
+    case .serviceUnavailable(let peer, let reply): return "\(peer): the server is not accepting mail: \(reply)"
+    case .authenticationFailed(let peer, let user, let reply): return "\(peer): login as \(user) failed: \(reply)"
+    case .commandFailed(let peer, let command, let reply): return "\(peer): \(command) failed: \(reply)"
+    case .plaintextRefused(let peer): return "\(peer): refusing to log in over an unencrypted connection"
+    case .startTLSUnavailable(let peer): return "\(peer): the server does not offer STARTTLS"
+    case .noUsableAuthentication(let peer, let offered):
+      return
+        "\(peer): no usable login method (the server offers: \(offered.isEmpty ? "none" : offered.joined(separator: " ")))"
+    case .protocolViolation(let peer, let error): return "\(peer): \(error)"
+    }
+  }
+
+  public var hint: String? {
+    switch self {
+    case .serviceUnavailable: return "run again later: the job resumes from its checkpoint"
+    case .authenticationFailed: return "check the user name and password (or token)"
+    case .commandFailed: return nil
+    case .plaintextRefused, .startTLSUnavailable:
+      return "use smtps:// (TLS), or pass --allow-plaintext if this network is trusted"
+    case .noUsableAuthentication: return "use a password (PLAIN/LOGIN) or an OAuth2 token the server accepts"
+    case .protocolViolation: return "run with --trace FILE and report the server's reply"
+    }
+  }
+
+  public var isRetryable: Bool {
+    if case .serviceUnavailable(_, let reply) = self { return reply.isTransient }
+    return false
+  }
+}
