@@ -152,6 +152,8 @@ public final class Migration: @unchecked Sendable {
   static func isRetryable(_ error: Error) -> Bool {
     if let error = error as? TransportError { return error.isRetryable }
     if let error = error as? IMAPError { return error.isRetryable }
+    if let error = error as? POP3Error { return error.isRetryable }
+    if let error = error as? SMTPError { return error.isRetryable }
     return false
   }
 }
