@@ -1,4 +1,5 @@
 import Endpoints
+import Engine
 import Foundation
 import IMAPCodec
 import MailCore
@@ -6,8 +7,9 @@ import TestSupport
 import Transport
 
 /// Downloads a maildrop of `count` messages over POP3S with MailFerry's client (pipelined
-/// RETR, every message hashed), with mpop and with getmail (both writing a local Maildir,
-/// as they do in use), on the same server in the same run. Prints figures.
+/// RETR, every message hashed) and with mpop (writing a local Maildir, as it does in use),
+/// then delivers it by LMTP with MailFerry's engine and with getmail, on the same server in
+/// the same run. Prints figures.
 @MainActor func runPOP3Benchmark(server: DovecotServer, corpus: SyntheticMail, count: Int, rounds: Int) throws {
   let user = try server.createUser("pop3bench")
   var bytes = 0
@@ -53,8 +55,17 @@ import Transport
   if Subprocess.exists("mpop") {
     _ = try measure("peer: mpop to Maildir") { try mpopDownload(server: server, user: user, bytes: bytes) }
   }
+  print("")
+  print("the same maildrop delivered by LMTP into another account on that Dovecot, one round each:")
+  let mailferryTarget = try server.createUser("lmtpmf")
+  _ = try measureOnce("mailferry migrate POP3 to LMTP") {
+    try mailferryToLMTP(server: server, user: user, recipient: mailferryTarget.name, bytes: bytes)
+  }
   if Subprocess.exists("getmail") {
-    _ = try measure("peer: getmail to Maildir") { try getmailDownload(server: server, user: user, bytes: bytes) }
+    let getmailTarget = try server.createUser("lmtpgm")
+    _ = try measureOnce("peer: getmail POP3 to LMTP") {
+      try getmailToLMTP(server: server, user: user, recipient: getmailTarget.name, bytes: bytes)
+    }
   }
 }
 
@@ -108,12 +119,16 @@ private func mpopDownload(
   return (maildirCount(directory), bytes)
 }
 
-private func getmailDownload(
-  server: DovecotServer, user: DovecotServer.User, bytes: Int
-) throws -> (
-  messages: Int, bytes: Int
-)? {
-  let directory = try scratchMaildir("getmail")
+/// getmail fetching the maildrop and delivering each message by LMTP into `recipient`.
+/// (Its Maildir delivery forks a child per message and, on a fast machine, loses the
+/// child's exit in a race and waits for its own timeout, so LMTP is the fair comparison.)
+private func getmailToLMTP(
+  server: DovecotServer, user: DovecotServer.User, recipient: String, bytes: Int
+) throws
+  -> (messages: Int, bytes: Int)?
+{
+  let directory = NSTemporaryDirectory() + "mailferry-bench-getmail-\(getpid())-\(UUID().uuidString)"
+  try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
   defer { try? FileManager.default.removeItem(atPath: directory) }
   let config = """
     [retriever]
@@ -125,9 +140,10 @@ private func getmailDownload(
     ca_certs = \(server.caFile)
 
     [destination]
-    type = Maildir
-    path = \(directory)/Maildir/
-    user = nobody
+    type = MDA_lmtp
+    host = 127.0.0.1
+    port = \(server.lmtpPort)
+    override = \(recipient)
 
     [options]
     read_all = true
@@ -136,14 +152,48 @@ private func getmailDownload(
 
     """
   try config.write(toFile: directory + "/getmailrc", atomically: true, encoding: .utf8)
-  // getmail refuses to deliver as root; it switches to `user` for delivery, who must own
-  // the Maildir.
-  if geteuid() == 0 { _ = try Subprocess.run(["chown", "-R", "nobody", directory + "/Maildir"], check: false) }
   let result = try Subprocess.run(
     ["getmail", "--rcfile=\(directory)/getmailrc", "--getmaildir=\(directory)"], check: false)
   guard result.status == 0 else {
     print("  getmail failed: \(result.stderr.prefix(300))")
     return nil
   }
-  return (maildirCount(directory), bytes)
+  return (try messageCount(server: server, user: recipient), bytes)
+}
+
+/// Messages in a Dovecot account's INBOX, by doveadm.
+private func messageCount(server: DovecotServer, user: String) throws -> Int {
+  let output = try server.doveadm(["mailbox", "status", "-u", user, "messages", "INBOX"])
+  return Int(output.split(separator: "=").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+}
+
+/// MailFerry's engine moving the maildrop into `recipient` by LMTP: one transaction and
+/// one checkpoint commit per message.
+@MainActor private func mailferryToLMTP(
+  server: DovecotServer, user: DovecotServer.User, recipient: String, bytes: Int
+) throws -> (messages: Int, bytes: Int)? {
+  let state = NSTemporaryDirectory() + "mailferry-bench-lmtp-\(getpid())-\(UUID().uuidString).sqlite"
+  defer { try? FileManager.default.removeItem(atPath: state) }
+  let account = POP3Account(
+    host: server.host, port: server.pop3sPort, user: user.name, tls: TLSOptions(caFile: server.caFile))
+  let password = user.password
+  let lmtp = SMTPAccount(
+    dialect: .lmtp, host: server.host, port: server.lmtpPort, tls: TLSOptions(caFile: server.caFile))
+  let migration = Migration(
+    source: {
+      let client = try POP3Client.connect(account)
+      try client.login(.password(password))
+      return POP3Source(client)
+    },
+    sink: {
+      SMTPSink(
+        try SMTPClient.connect(lmtp), recipients: [recipient], sender: .fixed("bench@example.org"), retryDelays: [])
+    },
+    sourceIdentity: "pop3", targetIdentity: recipient, statePath: state, options: MigrationOptions())
+  let report = try migration.run()
+  guard report.isComplete else {
+    print("  migration incomplete: \(report.folders.compactMap(\.error))")
+    return nil
+  }
+  return (report.copied, report.copiedBytes)
 }
