@@ -48,6 +48,12 @@ struct SMTPSessionOptions {
       user: server.user.isEmpty ? nil : server.user, security: security, tls: server.tls,
       allowPlaintext: arguments.flag("allow-plaintext"), timeout: server.readTimeout,
       connectTimeout: server.connectTimeout)
+    if let method = server.loginMethod {
+      guard let parsed = SMTPAccount.LoginMethod(rawValue: method.lowercased()) else {
+        throw UsageError(command: command, message: "SMTP login method is auto, plain or login, not '\(method)'")
+      }
+      account.loginMethod = parsed
+    }
     recipients = arguments.values("rcpt")
     guard !recipients.isEmpty || !forDelivery else {
       throw UsageError(command: command, message: "\(url.scheme.rawValue):// needs at least one --rcpt ADDRESS")

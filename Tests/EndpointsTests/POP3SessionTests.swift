@@ -48,6 +48,21 @@ import Transport
     #expect(plain.has("UIDL") && plain.has("PIPELINING"))
     plain.logout()
 
+    var apop = account()
+    apop.loginMethod = .apop
+    let challenged = try POP3Client.connect(apop)
+    try challenged.login(.password(fixture.user.password))
+    #expect(challenged.loginMethodUsed == "APOP")
+    challenged.logout()
+    let wrongAPOP = try POP3Client.connect(apop)
+    defer { wrongAPOP.close() }
+    #expect {
+      try wrongAPOP.login(.password("wrong"))
+    } throws: { error in
+      if case POP3Error.authenticationFailed = error { return true }
+      return false
+    }
+
     let token = try fixture.server.oauthToken(for: fixture.user.name)
     let oauth = try POP3Client.connect(account())
     try oauth.login(.oauth2Token(token))

@@ -16,8 +16,10 @@ import Transport
   let recipient: Account
   let statePath: String
 
-  init() throws {
-    server = try DovecotServer.shared()
+  init() throws { try self.init(server: DovecotServer.shared()) }
+
+  init(server: DovecotServer) throws {
+    self.server = server
     mailbox = Account(server: server, user: try server.createUser("injsrc"))
     recipient = Account(server: server, user: try server.createUser("injdst"))
     statePath = NSTemporaryDirectory() + "mailferry-inject-\(UUID().uuidString)/job.sqlite"
@@ -143,6 +145,13 @@ import Transport
   }
 
   @Test func connectionsCutDuringTheDataLoseAndDoubleNothing() throws {
+    // A Dovecot of its own: the cuts must not hit other tests' deliveries.
+    let isolated = try InjectionTests(server: DovecotServer(flavor: .standard))
+    defer { isolated.server.stop() }
+    try isolated.cutDeliveries()
+  }
+
+  func cutDeliveries() throws {
     defer { try? FileManager.default.removeItem(atPath: (statePath as NSString).deletingLastPathComponent) }
     // Large messages, so a cut lands while the data is on its way rather than in the
     // instant between the server's save and its acknowledgement.

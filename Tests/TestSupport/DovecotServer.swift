@@ -82,6 +82,9 @@ public final class DovecotServer: @unchecked Sendable {
   public let pop3Port: Int
   public let pop3sPort: Int
   public let lmtpPort: Int
+  /// Dovecot's authentication service for other servers: the private Postfix checks SMTP AUTH
+  /// against the same users through it (`smtpd_sasl_type = dovecot`).
+  public let authPort: Int
   public let flavor: Flavor
   public let host = "127.0.0.1"
   /// The CA that signed the server certificate: what `--ca-file` takes.
@@ -137,8 +140,9 @@ public final class DovecotServer: @unchecked Sendable {
     directory = try Self.makeDirectory()
     configFile = "\(directory)/dovecot.conf"
     certificates = try TestCertificates.create(in: "\(directory)/tls")
-    let ports = try FreePorts.allocate(5)
-    (imapPort, imapsPort, pop3Port, pop3sPort, lmtpPort) = (ports[0], ports[1], ports[2], ports[3], ports[4])
+    let ports = try FreePorts.allocate(6)
+    (imapPort, imapsPort, pop3Port, pop3sPort, lmtpPort, authPort) =
+      (ports[0], ports[1], ports[2], ports[3], ports[4], ports[5])
     mailUser = try Self.mailAccount()
     for sub in ["run", "state", "home", "log"] {
       try FileManager.default.createDirectory(atPath: "\(directory)/\(sub)", withIntermediateDirectories: true)
@@ -393,7 +397,8 @@ public final class DovecotServer: @unchecked Sendable {
       \(nonRoot ? "default_login_user = \(mailUser)\ndefault_internal_user = \(mailUser)" : "")
       \(tlsSettings)
       disable_plaintext_auth = no
-      auth_mechanisms = plain login\(flavor.offersOAuth ? " xoauth2 oauthbearer" : "")
+      # APOP (POP3's challenge login) works because the passwd-file keeps plaintext passwords.
+      auth_mechanisms = plain login apop\(flavor.offersOAuth ? " xoauth2 oauthbearer" : "")
       auth_verbose = yes
       auth_cache_size = 0
       # Answer failed logins at once: the wrong-password tests need no brute-force delay.
@@ -450,6 +455,14 @@ public final class DovecotServer: @unchecked Sendable {
           port = \(lmtpPort)
         }
       }
+      # For Postfix's SMTP AUTH. A listener name without a -login/-master/-userdb suffix is a
+      # client socket, the kind Postfix needs.
+      service auth {
+        inet_listener sasl {
+          address = 127.0.0.1
+          port = \(authPort)
+        }
+      }
       # A size limit like providers have: APPEND of a larger message is refused.
       mail_plugins = $mail_plugins quota
       plugin {
@@ -466,6 +479,9 @@ public final class DovecotServer: @unchecked Sendable {
       }
       protocol lmtp {
         postmaster_address = postmaster@localhost
+        # RCPT TO:<user@mailferry.test> (from Postfix, or any LMTP client) is Dovecot user `user`;
+        # a bare `user` still works. %n keeps the case: the passwd-file names are case-sensitive.
+        auth_username_format = %n
       }
 
       """

@@ -108,8 +108,21 @@ public enum Subprocess {
       argv.forEach { free($0) }
       envp.forEach { free($0) }
     }
+    // Children start as from a shell: no blocked signals (a test thread blocks some, and a
+    // Dovecot master that inherits a blocked SIGCHLD never learns its processes died) and
+    // default handlers.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    var allSignals = sigset_t()
+    sigfillset(&allSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    posix_spawnattr_setsigdefault(&attributes, &allSignals)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var pid: pid_t = 0
-    let status = posix_spawnp(&pid, arguments[0], &actions, nil, argv, envp)
+    let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
     guard status == 0 else {
       throw FixtureError("cannot run \(arguments[0]): \(String(cString: strerror(status)))")
     }

@@ -20,6 +20,13 @@ public struct SMTPAccount: Sendable, Equatable {
     case startTLSIfOffered
   }
 
+  /// How a password is sent: `.automatic` picks AUTH PLAIN when offered, else LOGIN.
+  public enum LoginMethod: String, Sendable, Equatable, CaseIterable {
+    case automatic = "auto"
+    case plain
+    case login
+  }
+
   public var dialect: Dialect
   public var host: String
   public var port: Int
@@ -28,6 +35,7 @@ public struct SMTPAccount: Sendable, Equatable {
   public var security: Security
   public var tls: TLSOptions
   public var allowPlaintext: Bool
+  public var loginMethod: LoginMethod = .automatic
   /// The name MailFerry gives in EHLO/LHLO.
   public var clientName: String
   public var timeout: Duration

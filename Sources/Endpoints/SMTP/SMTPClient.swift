@@ -99,11 +99,12 @@ public final class SMTPClient: @unchecked Sendable {
     var reply: SMTPReply
     switch credential {
     case .password(let password):
-      if offered.contains("PLAIN") {
+      let method = account.loginMethod
+      if offered.contains("PLAIN") && method != .login {
         reply = try command(
           "AUTH PLAIN \(Base64.encode(Array("\0\(user)\0\(password)".utf8)))", traced: "AUTH PLAIN <redacted>")
         loginMethodUsed = "AUTH PLAIN"
-      } else if offered.contains("LOGIN") {
+      } else if offered.contains("LOGIN") && method != .plain {
         reply = try command("AUTH LOGIN")
         if reply.code == 334 { reply = try command(Base64.encode(Array(user.utf8)), traced: "<redacted>") }
         if reply.code == 334 { reply = try command(Base64.encode(Array(password.utf8)), traced: "<redacted>") }

@@ -1,0 +1,108 @@
+import Endpoints
+import Foundation
+import IMAPCodec
+import SMTPCodec
+import TestSupport
+import Testing
+import Transport
+
+/// The SMTP client against the private Postfix (relaying into the private Dovecot).
+@Suite struct SMTPSessionTests {
+  let postfix: PostfixServer
+  let user: DovecotServer.User
+
+  init() throws {
+    postfix = try PostfixServer.shared()
+    user = try postfix.dovecot.createUser("smtp")
+  }
+
+  func account(
+    _ method: SMTPAccount.LoginMethod = .automatic, security: SMTPAccount.Security = .implicitTLS
+  )
+    -> SMTPAccount
+  {
+    var account = SMTPAccount(
+      dialect: .smtp, host: postfix.host, port: security == .implicitTLS ? postfix.smtpsPort : postfix.smtpPort,
+      user: user.name, security: security, tls: TLSOptions(caFile: postfix.caFile), timeout: .seconds(20))
+    account.loginMethod = method
+    return account
+  }
+
+  func inbox() throws -> [[UInt8]] {
+    try postfix.waitForEmptyQueue(timeout: 30)
+    let client = try IMAPClient.connect(
+      IMAPAccount(
+        host: postfix.dovecot.host, port: postfix.dovecot.imapsPort, user: user.name,
+        tls: TLSOptions(caFile: postfix.caFile)))
+    defer { client.logout() }
+    try client.login(.password(user.password))
+    try client.select(MailboxName("INBOX"), readOnly: true)
+    let uids = try client.uidSearch(.all)
+    return uids.isEmpty ? [] : try client.fetchMessages(uids).map(\.bytes)
+  }
+
+  @Test func everyLoginMethodAndAWrongPassword() throws {
+    for (method, expected) in [(SMTPAccount.LoginMethod.automatic, "AUTH PLAIN"), (.login, "AUTH LOGIN")] {
+      let client = try SMTPClient.connect(account(method))
+      try client.login(.password(user.password))
+      #expect(client.loginMethodUsed == expected)
+      client.quit()
+    }
+    let oauth = try SMTPClient.connect(account())
+    try oauth.login(.oauth2Token(try postfix.dovecot.oauthToken(for: user.name)))
+    #expect(oauth.loginMethodUsed?.hasPrefix("AUTH O") == true || oauth.loginMethodUsed == "AUTH XOAUTH2")
+    oauth.quit()
+    let wrong = try SMTPClient.connect(account(security: .startTLS))
+    defer { wrong.close() }
+    #expect(wrong.tlsInfo != nil)
+    #expect {
+      try wrong.login(.password("wrong"))
+    } throws: { error in
+      guard case SMTPError.authenticationFailed(_, _, let reply) = error else { return false }
+      return reply.code == 535
+    }
+  }
+
+  /// Without PIPELINING and CHUNKING: one command at a time and DATA with dot-stuffing.
+  @Test func dataWithDotStuffingDeliversTheExactBytes() throws {
+    let client = try SMTPClient.connect(account())
+    defer { client.quit() }
+    try client.login(.password(user.password))
+    client.withholdExtension("PIPELINING")
+    client.withholdExtension("CHUNKING")
+    let message = Array(
+      "Return-Path: <a@example.org>\r\nSubject: dots\r\n\r\n.\r\n..\r\n.leading\r\nend\r\n".utf8)
+    let delivery = try client.send(message, from: "a@example.org", to: [PostfixServer.address(of: user.name)])
+    #expect(delivery.delivered == [PostfixServer.address(of: user.name)])
+    let received = try #require(try inbox().first)
+    #expect(Array(received.suffix(message.count)) == message)
+  }
+
+  @Test func perRecipientRepliesWithPipelining() throws {
+    let client = try SMTPClient.connect(account())
+    defer { client.quit() }
+    try client.login(.password(user.password))
+    let delivery = try client.send(
+      Array("Subject: three\r\n\r\nbody\r\n".utf8), from: "a@example.org",
+      to: [
+        PostfixServer.address(of: user.name), PostfixServer.permanentlyRefusedRecipient,
+        PostfixServer.temporarilyRefusedRecipient,
+      ])
+    #expect(delivery.delivered == [PostfixServer.address(of: user.name)])
+    #expect(delivery.permanentFailures.map(\.recipient) == [PostfixServer.permanentlyRefusedRecipient])
+    #expect(delivery.transientFailures == [PostfixServer.temporarilyRefusedRecipient])
+    // The session goes on after refusals.
+    try client.noop()
+    #expect(try inbox().count == 1)
+  }
+
+  @Test func tooLargeIsRefusedLocally() throws {
+    let client = try SMTPClient.connect(account())
+    defer { client.quit() }
+    #expect(client.extensions.sizeLimit == postfix.messageSizeLimit)
+    let huge = [UInt8](repeating: UInt8(ascii: "x"), count: postfix.messageSizeLimit + 1)
+    let delivery = try client.send(huge, from: "a@example.org", to: [PostfixServer.address(of: user.name)])
+    #expect(delivery.permanentFailures.first?.reply.code == 552)
+    #expect(delivery.permanentFailures.first?.reply.text.contains("not sent") == true)
+  }
+}
