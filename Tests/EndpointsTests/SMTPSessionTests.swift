@@ -96,6 +96,23 @@ import Transport
     #expect(try inbox().count == 1)
   }
 
+  @Test func eightBitBodiesArriveUnchanged() throws {
+    let client = try SMTPClient.connect(account())
+    defer { client.quit() }
+    #expect(client.extensions.has("8BITMIME"))
+    let message = Array(
+      "Subject: 8bit\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nGrüße, Ærø, 日本\r\n"
+        .utf8)
+    for chunking in [true, false] {
+      if !chunking { client.withholdExtension("CHUNKING") }
+      let delivery = try client.send(message, from: "a@example.org", to: [PostfixServer.address(of: user.name)])
+      #expect(delivery.delivered.count == 1, "chunking \(chunking): \(delivery.replies)")
+    }
+    let received = try inbox()
+    #expect(received.count == 2)
+    #expect(received.allSatisfy { Array($0.suffix(message.count)) == message })
+  }
+
   @Test func tooLargeIsRefusedLocally() throws {
     let client = try SMTPClient.connect(account())
     defer { client.quit() }

@@ -179,6 +179,14 @@ import Transport
     let delivered = try inbox(recipient)
     #expect(delivered.count == 1)
     #expect(String(decoding: delivered[0].prefix(200), as: UTF8.self).hasPrefix("Return-Path: <archive@example.org>"))
+    // Or, when asked, the null sender (a fresh job, so the message goes again).
+    let nullSender = CapturedRun(
+      ["migrate", imaps, submission, "--null-sender"] + target + common.dropLast(2)
+        + ["--state", "\(directory)/null.sqlite"])
+    #expect(nullSender.status == .success, "\(nullSender.err)")
+    let both = try inbox(recipient)
+    #expect(both.count == 2)
+    #expect(both.contains { String(decoding: $0.prefix(200), as: UTF8.self).hasPrefix("Return-Path: <>") })
   }
 
   @Test func pop3ToLMTPTheFetchmailWay() throws {
