@@ -19,7 +19,7 @@ test:
 	scripts/install-test-deps
 	swift build --build-tests $(SWIFT_FLAGS)
 	swift format lint --strict --recursive Package.swift Sources Tests
-	swift test --skip-build
+	scripts/run-tests
 
 # Benchmarks against a private Dovecot, side by side with a raw client and mbsync.
 # BENCH_ARGS="--messages 2000 --rounds 1" for a quick run.
