@@ -25,6 +25,9 @@ let package = Package(
     // A job's resumable state in SQLite: folders, messages done and in flight, failures.
     .target(name: "Checkpoint", dependencies: ["MailCore", "Storage"]),
 
+    // Archives: gzip mboxrd data files per folder, manifests, and the SQLite catalog.
+    .target(name: "Archive", dependencies: ["MailCore", "Storage"]),
+
     // IMAP protocol codec: pure, bytes in and values out, no sockets.
     .target(name: "IMAPCodec", dependencies: ["MailCore"]),
 
@@ -34,14 +37,16 @@ let package = Package(
     .target(name: "SMTPCodec"),
 
     // Source and sink adapters over a Connection: IMAP and POP3 sessions, later SMTP, archives.
-    .target(name: "Endpoints", dependencies: ["IMAPCodec", "MailCore", "POP3Codec", "SMTPCodec", "Transport"]),
+    .target(
+      name: "Endpoints", dependencies: ["Archive", "IMAPCodec", "MailCore", "POP3Codec", "SMTPCodec", "Transport"]),
 
     // Jobs: plan folders, stream batches, dedup, append, checkpoint; parallel folders.
     .target(name: "Engine", dependencies: ["Checkpoint", "Endpoints", "IMAPCodec", "MailCore", "Transport"]),
 
     // The command line: arguments, passwords, progress, reports. All of it is testable library code.
     .target(
-      name: "MailFerryCLI", dependencies: ["Endpoints", "Engine", "IMAPCodec", "MailCore", "Storage", "Transport"]),
+      name: "MailFerryCLI",
+      dependencies: ["Archive", "Endpoints", "Engine", "IMAPCodec", "MailCore", "Storage", "Transport"]),
     // A one-line main.
     .executableTarget(name: "mailferry", dependencies: ["MailFerryCLI"]),
 
@@ -59,6 +64,7 @@ let package = Package(
     .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
     .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "CZlib"]),
     .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
+    .testTarget(name: "ArchiveTests", dependencies: ["Archive", "MailCore", "Storage"]),
     .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "MailCore", "Storage"]),
     .testTarget(
       name: "EngineTests",
@@ -70,6 +76,6 @@ let package = Package(
       name: "EndpointsTests", dependencies: ["Endpoints", "IMAPCodec", "MailCore", "TestSupport", "Transport"]),
     .testTarget(
       name: "MailFerryCLITests",
-      dependencies: ["Endpoints", "IMAPCodec", "MailCore", "MailFerryCLI", "TestSupport", "Transport"]),
+      dependencies: ["Archive", "Endpoints", "IMAPCodec", "MailCore", "MailFerryCLI", "TestSupport", "Transport"]),
   ]
 )

@@ -14,12 +14,16 @@ final class FolderCopier {
   let options: MigrationOptions
   let events: (MigrationEvent) -> Void
   let shouldStop: () -> Bool
+  /// The source account as the job names it (recorded with each message an archive stores).
+  let sourceAccount: String
   var report: FolderReport
 
   init(
     plan: PlannedFolder, source: any MessageSource, sink: any MessageSink, store: CheckpointStore, run: Int64,
-    options: MigrationOptions, events: @escaping (MigrationEvent) -> Void, shouldStop: @escaping () -> Bool
+    options: MigrationOptions, sourceAccount: String, events: @escaping (MigrationEvent) -> Void,
+    shouldStop: @escaping () -> Bool
   ) {
+    self.sourceAccount = sourceAccount
     self.plan = plan
     self.source = source
     self.sink = sink
@@ -55,6 +59,7 @@ final class FolderCopier {
     }
     state.sourceUIDValidity = opened.validity
 
+    if let specialUse = plan.source.specialUse { try sink.noteSpecialUse(specialUse, of: plan.targetName) }
     let sinkFolder = try sink.open(plan.targetName, forWriting: !options.dryRun)
     state.targetUIDValidity = sinkFolder?.validity
     if !options.dryRun { try store.update(state) }
@@ -104,6 +109,10 @@ final class FolderCopier {
     if options.syncFlags {
       state.sourceHighestModSeq = opened.highestModSeq
       try store.update(state)
+    }
+    if sink.recordsSourcePresence {
+      try sink.noteSourcePresence(
+        account: sourceAccount, folder: plan.source.name, validity: opened.validity, keys: try source.keys(after: 0))
     }
     if options.deleteSource, let sinkFolder {
       try deleteCopied(state: state, validity: opened.validity, sinkFolder: sinkFolder)
@@ -236,7 +245,11 @@ final class FolderCopier {
         bytes: bytes, flags: flags(message.flags, sinkFolder: sinkFolder),
         internalDate: message.internalDate ?? Self.arrivalDate(of: bytes))
     }
-    let outcomes = try sink.store(outgoing)
+    let origins = toCopy.map { message, _, _ in
+      MessageOrigin(
+        account: sourceAccount, folder: plan.source.name, validity: validity, key: message.key, name: message.name)
+    }
+    let outcomes = try sink.store(outgoing, origins: origins)
 
     var copies: [(sourceUID: UInt32, targetUID: UInt32?)] = []
     var refused: [UInt32] = []

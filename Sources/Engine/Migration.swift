@@ -122,7 +122,7 @@ public final class Migration: @unchecked Sendable {
           if pair == nil { pair = Pair(source: try connectSource(), sink: try connectSink()) }
           let copier = FolderCopier(
             plan: folder, source: pair!.source, sink: pair!.sink, store: store, run: runID, options: options,
-            events: events, shouldStop: { [stopFlag] in stopFlag.isSet })
+            sourceAccount: sourceIdentity, events: events, shouldStop: { [stopFlag] in stopFlag.isSet })
           let report = try copier.copy()
           events(.folderFinished(report))
           results.add(report)

@@ -12,7 +12,8 @@ public enum MailFerryCommandLine {
   }
 
   static let commands: [any Subcommand.Type] = [
-    ProbeCommand.self, FoldersCommand.self, MigrateCommand.self, VerifyCommand.self,
+    ProbeCommand.self, FoldersCommand.self, MigrateCommand.self, VerifyCommand.self, BackupCommand.self,
+    RestoreCommand.self, ArchiveCommand.self,
   ]
 
   static func run(_ arguments: [String], console: Console) -> ExitCode {

@@ -57,14 +57,23 @@ struct MigrateCommand: Subcommand {
 
   func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
     let servers = try TwoServers(arguments, command: Self.spec.name, console: console)
-    var options = try Self.options(arguments, sourcePath: servers.sourceURL.path)
-    if servers.sourceURL.scheme == .pop3 || servers.sourceURL.scheme == .pop3s {
+    let options = try Self.options(arguments, sourceFolder: servers.source.folder, command: Self.spec.name)
+    return try Self.runJob(servers, options: options, arguments: arguments, console: console)
+  }
+
+  /// Runs a job between the two sides with progress, signals and the report: the body of
+  /// migrate, backup, restore, import and export.
+  static func runJob(
+    _ servers: TwoServers, options: MigrationOptions, arguments: ParsedArguments, console: Console
+  ) throws -> ExitCode {
+    var options = options
+    if servers.source.isPOP3 {
       // A maildrop has one folder; the target URL's folder (default INBOX) receives it.
-      let folder = servers.targetURL.path.drop { $0 == "/" }
-      if !folder.isEmpty { options.folderMap[POP3Source.folderName] = String(folder) }
+      let folder = servers.target.folder
+      if !folder.isEmpty { options.folderMap[POP3Source.folderName] = folder }
     }
     let statePath =
-      try arguments.value("state") ?? Self.defaultStatePath(source: servers.sourceURL, target: servers.targetURL)
+      try arguments.value("state") ?? Self.defaultStatePath(source: servers.source, target: servers.target)
     if options.dryRun { options.connections = 1 }
     let json = arguments.flag("json")
     let quiet = arguments.flag("quiet") || json
@@ -72,8 +81,8 @@ struct MigrateCommand: Subcommand {
     let migration = Migration(
       source: servers.connectSource,
       sink: servers.connectTarget,
-      sourceIdentity: servers.sourceURL.display,
-      targetIdentity: servers.targetURL.display, statePath: statePath, options: options,
+      sourceIdentity: servers.source.identity,
+      targetIdentity: servers.target.identity, statePath: statePath, options: options,
       events: { event in
         if json { console.print(JSONLines.line(JSONLines.object(event))) }
         if !quiet { Self.show(event, console: console) }
@@ -86,6 +95,7 @@ struct MigrateCommand: Subcommand {
         if !json { console.status("stopping after the batches in flight (press Ctrl-C again to quit at once)") }
       }, migration.run)
     progress?.finish()
+    servers.archiveLock?.release()
     if json {
       console.print(JSONLines.line(JSONLines.report(report, dryRun: options.dryRun)))
     } else {
@@ -95,9 +105,12 @@ struct MigrateCommand: Subcommand {
     return report.isComplete ? .success : .partial
   }
 
-  static func options(_ arguments: ParsedArguments, sourcePath: String) throws -> MigrationOptions {
+  static func options(
+    _ arguments: ParsedArguments, sourceFolder folder: String, command name: String
+  ) throws
+    -> MigrationOptions
+  {
     var options = MigrationOptions()
-    let name = spec.name
     if let mode = arguments.value("dedup") {
       guard let dedup = MigrationOptions.Dedup(rawValue: mode) else {
         throw UsageError(command: name, message: "option '--dedup' takes hash, message-id or none, not '\(mode)'")
@@ -106,7 +119,6 @@ struct MigrateCommand: Subcommand {
     }
     options.include = arguments.values("include")
     options.exclude = arguments.values("exclude")
-    let folder = sourcePath.hasPrefix("/") ? String(sourcePath.dropFirst()) : sourcePath
     if !folder.isEmpty { options.include.append("^" + NSRegularExpression.escapedPattern(for: folder) + "$") }
     for pattern in options.include + options.exclude {
       do {
@@ -122,8 +134,8 @@ struct MigrateCommand: Subcommand {
       }
       options.folderMap[parts[0]] = parts[1]
     }
-    options.since = try arguments.value("since").map { try date($0, option: "since") }
-    options.before = try arguments.value("before").map { try date($0, option: "before") }
+    options.since = try arguments.value("since").map { try date($0, option: "since", command: name) }
+    options.before = try arguments.value("before").map { try date($0, option: "before", command: name) }
     if let size = arguments.value("max-size") {
       guard let bytes = UInt64(size), bytes > 0 else {
         throw UsageError(command: name, message: "option '--max-size' takes a number of bytes, not '\(size)'")
@@ -149,7 +161,7 @@ struct MigrateCommand: Subcommand {
     return options
   }
 
-  static func date(_ text: String, option: String) throws -> Int64 {
+  static func date(_ text: String, option: String, command: String) throws -> Int64 {
     let parts = text.split(separator: "-").compactMap { Int($0) }
     guard parts.count == 3, (1...12).contains(parts[1]), (1...31).contains(parts[2]),
       let date = IMAPDate(
@@ -157,24 +169,20 @@ struct MigrateCommand: Subcommand {
           "\(parts[2])-\(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][parts[1] - 1])-\(parts[0]) 00:00:00 +0000"
       )
     else {
-      throw UsageError(command: spec.name, message: "option '--\(option)' takes a date like 2024-03-31, not '\(text)'")
+      throw UsageError(command: command, message: "option '--\(option)' takes a date like 2024-03-31, not '\(text)'")
     }
     return date.secondsSince1970
   }
 
-  /// `$XDG_STATE_HOME/mailferry/<source>--<target>.sqlite` (or `~/.local/state/…`).
-  static func defaultStatePath(source: ServerURL, target: ServerURL) throws -> String {
+  /// `$XDG_STATE_HOME/mailferry/<source>--<target>.sqlite` (or `~/.local/state/…`); for a job
+  /// into an archive, `DIR/state/<source>.sqlite`, so the archive carries its own progress.
+  static func defaultStatePath(source: JobEndpoint, target: JobEndpoint) throws -> String {
+    if let archive = target.archivePath { return "\(archive)/state/\(source.slug).sqlite" }
     let environment = ProcessInfo.processInfo.environment
     let base =
       environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
       ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/state")
-    func slug(_ url: ServerURL) -> String {
-      "\(url.user ?? "")@\(url.host)\(url.port.map { "-\($0)" } ?? "")".map {
-        $0.isLetter || $0.isNumber || "@.-_".contains($0) ? String($0) : "_"
-      }
-      .joined()
-    }
-    return "\(base)/mailferry/\(slug(source))--\(slug(target)).sqlite"
+    return "\(base)/mailferry/\(source.slug)--\(target.slug).sqlite"
   }
 
   static func show(_ event: MigrationEvent, console: Console) {

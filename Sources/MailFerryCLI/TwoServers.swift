@@ -1,6 +1,8 @@
+import Archive
 import Endpoints
 import Engine
 import Foundation
+import Storage
 import Transport
 
 /// The source and target of a two-server command (migrate, verify): their URLs, options,
@@ -28,66 +30,105 @@ struct TwoServers {
       .init(name: "target-login-method", valueName: "METHOD", help: "--login-method for the target only."),
       .init(name: "timeout", valueName: "SECONDS", help: "Give up on a silent server after SECONDS (default 60)."),
       .init(name: "trace", valueName: "FILE", help: "Append a redacted protocol trace of both servers to FILE."),
+      .init(
+        name: "compression", valueName: "LEVEL",
+        help: "Archive targets: gzip level, 1 (fast) to 9 (small); default 6."),
     ]
 
-  let sourceURL: ServerURL
-  let targetURL: ServerURL
-  /// The source as the engine reads it (IMAP or POP3).
+  let source: JobEndpoint
+  let target: JobEndpoint
+  /// The source as the engine reads it (IMAP, POP3, an archive, a local store).
   let connectSource: Migration.ConnectSource
-  /// The target as the engine writes it (IMAP, or SMTP/LMTP injection).
+  /// The target as the engine writes it (IMAP, SMTP/LMTP injection, an archive, a local store).
   let connectTarget: Migration.ConnectSink
   /// Both sides as IMAP sessions, for `verify`; nil when either is not IMAP.
-  let connectSourceIMAP: Verification.Connect?
-  let connectTargetIMAP: Verification.Connect?
+  private(set) var connectSourceIMAP: Verification.Connect?
+  private(set) var connectTargetIMAP: Verification.Connect?
+  /// Held while the job writes into an archive, so two runs never write to it at once.
+  let archiveLock: ExclusiveLock?
 
   init(_ arguments: ParsedArguments, command: String, console: Console) throws {
     let trace = try arguments.value("trace").map { try ProtocolTrace(path: $0) }
     let silent = Console(out: { _ in }, err: { _ in }, isTerminal: false)
     let sourceText = arguments.positionals[0]
     let targetText = arguments.positionals[1]
+    source = try JobEndpoint.parse(sourceText)
+    target = try JobEndpoint.parse(targetText)
     // Read every option and password first, then log in on each side once, so a wrong
     // password or certificate fails before any work starts.
-    let sourceScheme = try ServerURL(sourceText).scheme
-    let targetScheme = try ServerURL(targetText).scheme
     var logins: [() throws -> Void] = []
+    connectSourceIMAP = nil
+    connectTargetIMAP = nil
 
-    if sourceScheme == .pop3 || sourceScheme == .pop3s {
+    switch source {
+    case .archive(let path):
+      _ = try Archive(path: path, create: false)
+      connectSource = { ArchiveSource(try Archive(path: path, create: false)) }
+    case .local(let kind, let path):
+      connectSource = try LocalStores.source(kind, path: path)
+    case .server(let url) where url.scheme == .pop3 || url.scheme == .pop3s:
       let source = try POP3SessionOptions(
         sourceText, arguments: arguments, command: command, side: "source", sharedTrace: trace)
       let credential = try source.credential(console: console)
-      sourceURL = source.url
       logins.append { try source.openSession(console: console, credential: credential).logout() }
       connectSource = { POP3Source(try source.openSession(console: silent, credential: credential)) }
-      connectSourceIMAP = nil
-    } else {
+    case .server(let url) where url.scheme == .imap || url.scheme == .imaps:
       let source = try IMAPSessionOptions(
         sourceText, arguments: arguments, command: command, side: "source", sharedTrace: trace)
       let credential = try source.credential(console: console)
-      sourceURL = source.url
       logins.append { try source.openSession(console: console, credential: credential).logout() }
       let connect: Verification.Connect = { try source.openSession(console: silent, credential: credential) }
       connectSource = { IMAPSource(try connect()) }
       connectSourceIMAP = connect
+    case .server(let url):
+      throw ConfigurationError(
+        what: "source '\(url.display)'", problem: "cannot be read from (\(url.scheme.rawValue) only delivers)",
+        fix: "read from imap(s)://, pop3(s)://, an archive directory, maildir:PATH or mbox:PATH")
     }
 
-    if targetScheme == .smtp || targetScheme == .smtps || targetScheme == .lmtp {
+    var lock: ExclusiveLock?
+    switch target {
+    case .archive(let path):
+      _ = try Archive(path: path, create: !arguments.flag("dry-run"))
+      lock = try ExclusiveLock.acquire(path: ArchiveLayout(root: path).lockPath, purpose: command)
+      let level = try Self.compressionLevel(arguments, command: command)
+      connectTarget = {
+        let archive = try Archive(path: path, create: false)
+        archive.compressionLevel = level
+        return ArchiveSink(archive)
+      }
+    case .local(let kind, let path):
+      connectTarget = try LocalStores.sink(kind, path: path)
+    case .server(let url) where url.scheme == .smtp || url.scheme == .smtps || url.scheme == .lmtp:
       let target = try SMTPSessionOptions(
         targetText, arguments: arguments, command: command, side: "target", sharedTrace: trace)
       let credential = try target.credential(console: console)
-      targetURL = target.url
       logins.append { try target.openSession(console: console, credential: credential).quit() }
       connectTarget = { target.sink(try target.openSession(console: silent, credential: credential)) }
-      connectTargetIMAP = nil
-    } else {
+    case .server(let url) where url.scheme == .imap || url.scheme == .imaps:
       let target = try IMAPSessionOptions(
         targetText, arguments: arguments, command: command, side: "target", sharedTrace: trace)
       let credential = try target.credential(console: console)
-      targetURL = target.url
       logins.append { try target.openSession(console: console, credential: credential).logout() }
       let connect: Verification.Connect = { try target.openSession(console: silent, credential: credential) }
       connectTarget = { IMAPSink(try connect()) }
       connectTargetIMAP = connect
+    case .server(let url):
+      throw ConfigurationError(
+        what: "target '\(url.display)'", problem: "cannot be written to (\(url.scheme.rawValue) is read only)",
+        fix: "write to imap(s)://, smtp(s)://, lmtp://, an archive directory, maildir:, mbox: or eml:PATH")
     }
+    archiveLock = lock
     for login in logins { try login() }
+  }
+
+  /// `--compression N` (1 fast … 9 small, default 6) for archive targets.
+  static func compressionLevel(_ arguments: ParsedArguments, command: String) throws -> Int32 {
+    guard arguments.value("compression") != nil else { return 6 }
+    let level = try arguments.count("compression", default: 6, command: command)
+    guard (1...9).contains(level) else {
+      throw UsageError(command: command, message: "option '--compression' takes a level from 1 to 9, not \(level)")
+    }
+    return Int32(level)
   }
 }

@@ -29,7 +29,7 @@ struct VerifyCommand: Subcommand {
 
   func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
     let servers = try TwoServers(arguments, command: Self.spec.name, console: console)
-    let options = try MigrateCommand.options(arguments, sourcePath: servers.sourceURL.path)
+    let options = try MigrateCommand.options(arguments, sourceFolder: servers.source.folder, command: Self.spec.name)
     guard let connectSource = servers.connectSourceIMAP, let connectTarget = servers.connectTargetIMAP else {
       throw ConfigurationError(
         what: "verify", problem: "compares two IMAP accounts; a POP3 maildrop or a delivery cannot be listed by folder",

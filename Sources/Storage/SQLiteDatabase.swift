@@ -90,6 +90,11 @@ public final class SQLiteDatabase: @unchecked Sendable {
 
   /// Runs `sql` with `bindings` and maps each row.
   public func query<T>(_ sql: String, _ bindings: SQLiteValue..., row map: (SQLiteRow) throws -> T) throws -> [T] {
+    try query(sql, bindings: bindings, row: map)
+  }
+
+  /// `query` with bindings built at run time (an `IN (?, ?, …)` list).
+  public func query<T>(_ sql: String, bindings: [SQLiteValue], row map: (SQLiteRow) throws -> T) throws -> [T] {
     let statement = try statement(sql)
     try statement.bind(bindings)
     var results: [T] = []

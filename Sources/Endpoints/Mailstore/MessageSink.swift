@@ -27,6 +27,20 @@ public protocol MessageSink: AnyObject, Sendable {
   /// outcome, a lost connection throws.
   func store(_ messages: [AppendMessage]) throws -> [StoreOutcome]
 
+  /// `store`, told where each message came from (an archive records it; others ignore it).
+  func store(_ messages: [AppendMessage], origins: [MessageOrigin]) throws -> [StoreOutcome]
+
+  /// Tells the sink the special use of the source folder that goes to `folder`, before it is
+  /// opened (an archive keeps it for restores; servers have their own).
+  func noteSpecialUse(_ specialUse: String, of folder: String) throws
+
+  /// Whether the sink wants to hear which source messages are still there after each folder
+  /// (an archive's "last seen").
+  var recordsSourcePresence: Bool { get }
+
+  /// The source messages of `folder` (in `account`, at `validity`) that the source still holds.
+  func noteSourcePresence(account: String, folder: String, validity: UInt32, keys: [UInt32]) throws
+
   /// Sizes of the messages with these ids that are present, to confirm copies before the
   /// source is deleted.
   func sizes(of ids: [UInt32]) throws -> [UInt32: UInt64]
@@ -48,6 +62,31 @@ public protocol MessageSink: AnyObject, Sendable {
 
 extension MessageSink {
   public var isSearchable: Bool { true }
+  public func store(_ messages: [AppendMessage], origins: [MessageOrigin]) throws -> [StoreOutcome] {
+    try store(messages)
+  }
+  public func noteSpecialUse(_ specialUse: String, of folder: String) throws {}
+  public var recordsSourcePresence: Bool { false }
+  public func noteSourcePresence(account: String, folder: String, validity: UInt32, keys: [UInt32]) throws {}
+}
+
+/// Where a message being stored came from: the source account, its folder and the key the
+/// source gave it there.
+public struct MessageOrigin: Sendable, Equatable {
+  public var account: String
+  public var folder: String
+  public var validity: UInt32
+  public var key: UInt32
+  /// The source's own name for it (a POP3 UIDL), when it has one.
+  public var name: String?
+
+  public init(account: String, folder: String, validity: UInt32, key: UInt32, name: String? = nil) {
+    self.account = account
+    self.folder = folder
+    self.validity = validity
+    self.key = key
+    self.name = name
+  }
 }
 
 /// What opening a sink folder reported.

@@ -72,12 +72,15 @@ public struct SourceMessage: Sendable, Equatable {
   public var flags: [String]
   public var internalDate: IMAPDate?
   public var size: UInt64
+  /// The source's own name for the message when it has one (a POP3 UIDL).
+  public var name: String?
 
-  public init(key: UInt32, flags: [String], internalDate: IMAPDate?, size: UInt64) {
+  public init(key: UInt32, flags: [String], internalDate: IMAPDate?, size: UInt64, name: String? = nil) {
     self.key = key
     self.flags = flags
     self.internalDate = internalDate
     self.size = size
+    self.name = name
   }
 }
 

@@ -14,6 +14,8 @@ public final class POP3Source: MessageSource, @unchecked Sendable {
   /// key → message number in this session.
   private var numbers: [UInt32: Int] = [:]
   private var sizes: [Int: Int] = [:]
+  /// key → UIDL.
+  private var names: [UInt32: String] = [:]
 
   public init(_ client: POP3Client) { self.client = client }
 
@@ -30,7 +32,11 @@ public final class POP3Source: MessageSource, @unchecked Sendable {
     numbers = [:]
     if let listing = try client.uniqueIDs() {
       let keys = try keyMap.keys(for: listing.map(\.uid))
-      for (entry, key) in zip(listing, keys) { numbers[key] = entry.number }
+      names = [:]
+      for (entry, key) in zip(listing, keys) {
+        numbers[key] = entry.number
+        names[key] = entry.uid
+      }
       return SourceFolderState(validity: 1, highestModSeq: nil, count: listing.count)
     }
     for number in sizes.keys { numbers[UInt32(number)] = number }
@@ -47,7 +53,7 @@ public final class POP3Source: MessageSource, @unchecked Sendable {
   public func metadata(_ keys: [UInt32]) throws -> [SourceMessage] {
     keys.compactMap { key in
       guard let number = numbers[key], let size = sizes[number] else { return nil }
-      return SourceMessage(key: key, flags: [], internalDate: nil, size: UInt64(size))
+      return SourceMessage(key: key, flags: [], internalDate: nil, size: UInt64(size), name: names[key])
     }
   }
 

@@ -1,0 +1,253 @@
+import Foundation
+import MailCore
+import Storage
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+extension Archive {
+  /// Opens `name` for writing, creating it (directory 0700, first data file and manifest)
+  /// when missing, and cuts off what a killed run left past the last committed batch (a torn
+  /// gzip member or manifest lines the catalog never committed). Returns the folder and the
+  /// bytes cut off.
+  public func prepareFolder(
+    named name: String, specialUse: String?
+  ) throws -> (
+    folder: ArchiveFolder, repairedBytes: Int
+  ) {
+    try FolderLocks.lock(layout.root + "\u{0}" + name) {
+      if var folder = try catalog.folder(named: name) {
+        if let specialUse, specialUse != folder.specialUse {
+          try catalog.setSpecialUse(folder: folder.id, specialUse)
+          folder.specialUse = specialUse
+        }
+        var repaired = 0
+        if let file = try catalog.files(folder: folder.id).last {
+          repaired = try repairTail(folder: folder, file: file)
+        }
+        return (folder, repaired)
+      }
+      let directory = ArchiveLayout.directoryName(forFolder: name)
+      try FileSecurity.createPrivateDirectory(atPath: layout.folderPath(directory: directory))
+      let validity = UInt32.random(in: 1...UInt32.max)
+      let dataName = ArchiveLayout.dataFileName(number: 1)
+      let header = try startDataFile(
+        directory: directory, dataName: dataName,
+        header: .folder(name: name, validity: validity, specialUse: specialUse))
+      return try catalog.database.transaction {
+        let folder = try catalog.createFolder(
+          name: name, directory: directory, validity: validity, specialUse: specialUse)
+        _ = try catalog.addFile(folder: folder.id, name: dataName, manifestLength: header)
+        return (folder, 0)
+      }
+    }
+  }
+
+  /// Writes an empty data file and a manifest holding only its header line; returns the
+  /// manifest's length.
+  private func startDataFile(directory: String, dataName: String, header: ManifestEntry) throws -> Int {
+    let line = Array((header.line + "\n").utf8)
+    try DurableFile.write([], to: layout.dataPath(directory: directory, file: dataName))
+    try DurableFile.write(
+      line, to: layout.dataPath(directory: directory, file: ArchiveLayout.manifestName(forDataFile: dataName)))
+    return line.count
+  }
+
+  /// Truncates the data file and manifest to their committed lengths.
+  private func repairTail(folder: ArchiveFolder, file: CatalogFile) throws -> Int {
+    var repaired = 0
+    for (path, committed) in [
+      (layout.dataPath(directory: folder.directory, file: file.name), file.dataLength),
+      (
+        layout.dataPath(directory: folder.directory, file: ArchiveLayout.manifestName(forDataFile: file.name)),
+        file.manifestLength
+      ),
+    ] {
+      guard let size = DurableFile.size(ofPath: path) else {
+        if committed == 0 {
+          try DurableFile.write([], to: path)
+          continue
+        }
+        throw ArchiveError.dataMissing(path: path, expected: committed, found: 0)
+      }
+      if size < committed { throw ArchiveError.dataMissing(path: path, expected: committed, found: size) }
+      if size > committed {
+        guard truncate(path, off_t(committed)) == 0 else {
+          throw FileError(path: path, operation: "truncate torn tail", errno: errno)
+        }
+        repaired += size - committed
+      }
+    }
+    return repaired
+  }
+
+  /// Adds a batch to `folder`: bytes not yet in the archive become one new gzip member of
+  /// the folder's current data file; every message gets a catalog row (and a manifest line),
+  /// copy for copy. Data and manifest are synced before the catalog commits, so a crash
+  /// leaves at most an uncommitted tail, cut off by the next `prepareFolder`. Returns the
+  /// UIDs given, in order.
+  public func append(_ messages: [MessageToArchive], to folder: ArchiveFolder) throws -> [UInt32] {
+    try FolderLocks.lock(layout.root + "\u{0}" + folder.name) {
+      guard let current = try catalog.folder(named: folder.name) else {
+        throw ArchiveError.noSuchFolder(name: folder.name)
+      }
+      guard var file = try catalog.files(folder: current.id).last else {
+        throw ArchiveError.noSuchFolder(name: folder.name)
+      }
+      let now = Int64(Date().timeIntervalSince1970)
+      var nextUID = current.nextUID
+      var member: [UInt8] = []
+      var newBlobs: [(sha256: SHA256Digest, size: Int, offset: Int, length: Int)] = []
+      var batchHashes: Set<SHA256Digest> = []
+      var rows: [CatalogRow] = []
+      var lines: [ManifestEntry] = []
+      var pendingStored: [(index: Int, message: ManifestMessage, blob: Int)] = []
+      for message in messages {
+        let hash = ContentHasher.hash(message.bytes)
+        let summary = HeaderSummary(message.bytes)
+        let manifest = ManifestMessage(
+          uid: nextUID, sha256: hash, size: message.bytes.count, flags: message.flags,
+          internalDate: message.internalDate, zoneMinutes: message.zoneMinutes, firstSeen: now, origin: message.origin)
+        rows.append(
+          CatalogRow(
+            uid: nextUID, sha256: hash, messageID: summary.messageID, subject: summary.subject, from: summary.from,
+            flags: message.flags, internalDate: message.internalDate, zoneMinutes: message.zoneMinutes,
+            origin: message.origin, firstSeen: now, lastSeen: now))
+        nextUID += 1
+        if try batchHashes.contains(hash) || catalog.blob(hash) != nil {
+          lines.append(.copy(manifest))
+          continue
+        }
+        batchHashes.insert(hash)
+        let record = Mboxrd.record(
+          message.bytes, sender: Mboxrd.sender(of: message.bytes), date: message.internalDate ?? now)
+        newBlobs.append((hash, message.bytes.count, member.count, record.count))
+        pendingStored.append((lines.count, manifest, newBlobs.count - 1))
+        lines.append(.copy(manifest))  // replaced below once the member's place is known
+        member += record
+      }
+
+      var blobs: [CatalogBlob] = []
+      if !member.isEmpty {
+        if file.dataLength > 0 && file.dataLength + member.count / 3 > segmentLimit {
+          file = try startNextFile(after: file, folder: current)
+        }
+        let compressed = try GzipWriter.compress(member, level: compressionLevel)
+        let dataPath = layout.dataPath(directory: current.directory, file: file.name)
+        try appendDurably(compressed, to: dataPath, committedLength: file.dataLength)
+        for (index, message, blob) in pendingStored {
+          let location = ManifestLocation(
+            memberOffset: file.dataLength, recordOffset: newBlobs[blob].offset, recordLength: newBlobs[blob].length)
+          lines[index] = .stored(message, location: location)
+        }
+        blobs = newBlobs.map {
+          CatalogBlob(
+            sha256: $0.sha256, size: $0.size, fileID: file.id, memberOffset: file.dataLength, recordOffset: $0.offset,
+            recordLength: $0.length)
+        }
+        file.dataLength += compressed.count
+      }
+      file.manifestLength += try appendManifest(lines, folder: current, file: file)
+      try catalog.commit(folder: current.id, nextUID: nextUID, file: file, blobs: blobs, rows: rows)
+      return rows.map(\.uid)
+    }
+  }
+
+  /// Records new flags for messages of `folder` (manifest first, then catalog).
+  public func setFlags(_ changes: [(uid: UInt32, flags: [String])], in folder: ArchiveFolder) throws {
+    guard !changes.isEmpty else { return }
+    try FolderLocks.lock(layout.root + "\u{0}" + folder.name) {
+      guard var file = try catalog.files(folder: folder.id).last else {
+        throw ArchiveError.noSuchFolder(name: folder.name)
+      }
+      let now = Int64(Date().timeIntervalSince1970)
+      file.manifestLength += try appendManifest(
+        changes.map { .flags(uid: $0.uid, flags: $0.flags, at: now) }, folder: folder, file: file)
+      try catalog.database.transaction {
+        try catalog.setFlags(folder: folder.id, changes)
+        try catalog.database.run(
+          "UPDATE files SET manifest_length = ? WHERE id = ?", .int(file.manifestLength), .integer(file.id))
+      }
+    }
+  }
+
+  /// Records that the source still held these messages now ("last seen").
+  public func markPresent(
+    account: String, sourceFolder: String, validity: UInt32, uids: [UInt32], recordedIn folder: ArchiveFolder
+  ) throws {
+    let ranges = ManifestEntry.ranges(uids)
+    guard !ranges.isEmpty else { return }
+    try FolderLocks.lock(layout.root + "\u{0}" + folder.name) {
+      guard var file = try catalog.files(folder: folder.id).last else {
+        throw ArchiveError.noSuchFolder(name: folder.name)
+      }
+      let now = Int64(Date().timeIntervalSince1970)
+      file.manifestLength += try appendManifest(
+        [.present(account: account, folder: sourceFolder, validity: validity, uids: ranges, at: now)], folder: folder,
+        file: file)
+      try catalog.database.transaction {
+        try catalog.markPresent(account: account, folder: sourceFolder, validity: validity, uids: ranges, at: now)
+        try catalog.database.run(
+          "UPDATE files SET manifest_length = ? WHERE id = ?", .int(file.manifestLength), .integer(file.id))
+      }
+    }
+  }
+
+  private func startNextFile(after file: CatalogFile, folder: ArchiveFolder) throws -> CatalogFile {
+    let number = (ArchiveLayout.dataFileNumber(file.name) ?? 0) + 1
+    let name = ArchiveLayout.dataFileName(number: number)
+    let header = try startDataFile(
+      directory: folder.directory, dataName: name,
+      header: .folder(name: folder.name, validity: folder.validity, specialUse: folder.specialUse))
+    return try catalog.addFile(folder: folder.id, name: name, manifestLength: header)
+  }
+
+  /// Appends manifest lines at the committed length and syncs; returns the bytes written.
+  private func appendManifest(_ lines: [ManifestEntry], folder: ArchiveFolder, file: CatalogFile) throws -> Int {
+    let bytes = Array(lines.map { $0.line + "\n" }.joined().utf8)
+    let path = layout.dataPath(directory: folder.directory, file: ArchiveLayout.manifestName(forDataFile: file.name))
+    try appendDurably(bytes, to: path, committedLength: file.manifestLength)
+    return bytes.count
+  }
+
+  /// Writes `bytes` at `committedLength` (cutting off anything an interrupted write left
+  /// there) and syncs the file.
+  private func appendDurably(_ bytes: [UInt8], to path: String, committedLength: Int) throws {
+    let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else { throw FileError(path: path, operation: "open", errno: errno) }
+    defer { close(descriptor) }
+    let size = try DurableFile.size(of: descriptor, path: path)
+    if size < committedLength { throw ArchiveError.dataMissing(path: path, expected: committedLength, found: size) }
+    if size > committedLength && ftruncate(descriptor, off_t(committedLength)) != 0 {
+      throw FileError(path: path, operation: "truncate torn tail", errno: errno)
+    }
+    do {
+      try DurableFile.writeAll(bytes, to: descriptor, at: committedLength, path: path)
+      if fsync(descriptor) != 0 { throw FileError(path: path, operation: "sync", errno: errno) }
+    } catch {
+      // A full disk mid-write: leave the file as committed, so nothing half-written stays.
+      _ = ftruncate(descriptor, off_t(committedLength))
+      throw error
+    }
+  }
+}
+
+/// Serialises writers of one archive folder inside this process (engine workers each have
+/// their own `Archive`); other processes are kept out by the archive's lock file.
+enum FolderLocks {
+  private static let registry = NSLock()
+  nonisolated(unsafe) private static var locks: [String: NSLock] = [:]
+
+  static func lock<T>(_ key: String, _ body: () throws -> T) rethrows -> T {
+    let lock = registry.withLock {
+      if let existing = locks[key] { return existing }
+      let created = NSLock()
+      locks[key] = created
+      return created
+    }
+    return try lock.withLock(body)
+  }
+}

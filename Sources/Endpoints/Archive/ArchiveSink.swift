@@ -1,0 +1,102 @@
+import Archive
+import IMAPCodec
+import MailCore
+
+/// An archive directory as a `MessageSink` (`mailferry backup`): each source folder becomes
+/// an archive folder; stored messages get the folder's own UIDs, and their bytes are kept
+/// once however many folders hold them. Searchable: what a killed run stored is found again
+/// through the catalog. One instance per engine worker, each with its own catalog connection.
+public final class ArchiveSink: MessageSink, @unchecked Sendable {
+  public let archive: Archive
+  private var current: ArchiveFolder?
+  private var specialUses: [String: String] = [:]
+  /// Bytes of unfinished writes cut off when folders were opened (reported by the CLI).
+  public private(set) var repairedBytes = 0
+
+  public init(_ archive: Archive) { self.archive = archive }
+
+  public func folders() throws -> [FolderDescriptor] {
+    try archive.folders().map { FolderDescriptor(name: $0.name, separator: "/", specialUse: $0.specialUse) }
+  }
+
+  public func separator() throws -> Character? { "/" }
+  public func personalPrefix() throws -> String { "" }
+
+  public func noteSpecialUse(_ specialUse: String, of folder: String) throws {
+    specialUses[folder] = specialUse
+  }
+
+  public func open(_ folder: String, forWriting: Bool) throws -> SinkFolderState? {
+    if forWriting {
+      let prepared = try archive.prepareFolder(named: folder, specialUse: specialUses[folder])
+      repairedBytes += prepared.repairedBytes
+      current = prepared.folder
+    } else {
+      current = try archive.folder(named: folder)
+    }
+    guard let current else { return nil }
+    return SinkFolderState(validity: current.validity, count: try archive.messageCount(current), permanentFlags: nil)
+  }
+
+  private func openFolder() throws -> ArchiveFolder {
+    guard let current else { throw ArchiveError.noSuchFolder(name: "(none open)") }
+    return current
+  }
+
+  public func inventory(skipping known: Set<UInt32>, visit: (StoredMessage) throws -> Void) throws {
+    let folder = try openFolder()
+    let unknown = try archive.uids(folder, after: 0).filter { !known.contains($0) }
+    for start in stride(from: 0, to: unknown.count, by: 1000) {
+      for message in try archive.messages(folder, uids: Array(unknown[start..<min(unknown.count, start + 1000)])) {
+        try visit(
+          StoredMessage(
+            id: message.uid, sha256: message.sha256,
+            messageID: message.messageID.flatMap { MessageID(fieldValue: "<\($0)>") }))
+      }
+    }
+  }
+
+  public func store(_ messages: [AppendMessage]) throws -> [StoreOutcome] {
+    try store(messages, origins: [])
+  }
+
+  public func store(_ messages: [AppendMessage], origins: [MessageOrigin]) throws -> [StoreOutcome] {
+    let folder = try openFolder()
+    let entries = messages.enumerated().map { index, message in
+      let origin = index < origins.count ? origins[index] : nil
+      return MessageToArchive(
+        bytes: message.bytes, flags: message.flags, internalDate: message.internalDate?.secondsSince1970,
+        zoneMinutes: message.internalDate?.zoneMinutes ?? 0,
+        origin: origin.map {
+          ArchiveOrigin(account: $0.account, folder: $0.folder, validity: $0.validity, uid: $0.key, name: $0.name)
+        })
+    }
+    return try archive.append(entries, to: folder).map { .stored(id: $0) }
+  }
+
+  public func sizes(of ids: [UInt32]) throws -> [UInt32: UInt64] {
+    Dictionary(
+      try archive.messages(try openFolder(), uids: ids).map { ($0.uid, UInt64($0.size)) },
+      uniquingKeysWith: { first, _ in first })
+  }
+
+  public func flags(of ids: [UInt32]) throws -> [UInt32: [String]] {
+    Dictionary(
+      try archive.messages(try openFolder(), uids: ids).map { ($0.uid, $0.flags) },
+      uniquingKeysWith: { first, _ in first })
+  }
+
+  public func setFlags(_ changes: [(id: UInt32, flags: [String])]) throws {
+    try archive.setFlags(changes.map { (uid: $0.id, flags: $0.flags) }, in: try openFolder())
+  }
+
+  public var recordsSourcePresence: Bool { true }
+
+  public func noteSourcePresence(account: String, folder: String, validity: UInt32, keys: [UInt32]) throws {
+    try archive.markPresent(
+      account: account, sourceFolder: folder, validity: validity, uids: keys, recordedIn: try openFolder())
+  }
+
+  public func close() { current = nil }
+  public func abandon() { current = nil }
+}

@@ -1,0 +1,87 @@
+import Archive
+import Engine
+import Foundation
+
+/// `mailferry backup SOURCE DIR`: an incremental, deduplicated, compressed copy of an
+/// account in an archive directory. The same engine as migrate, with the archive as target.
+struct BackupCommand: Subcommand {
+  static let spec = CommandSpec(
+    name: "backup", summary: "Back up an IMAP account or a POP3 maildrop into an archive directory.",
+    discussion: """
+      Stores every message once (gzip-compressed mboxrd, one series of files per folder) and
+      indexes it in the archive's catalog with its flags, date and where it came from. Each
+      run adds only what is new; a killed run continues where it stopped. The archive is
+      readable without MailFerry (zcat gives mboxrd); see docs/archive-format.md.
+
+      For cron or a systemd timer: --quiet prints nothing unless something failed, and a
+      second run into the same archive while one is going stops at once with exit code 1.
+
+      Examples:
+        MAILFERRY_PASSWORD=… mailferry backup imaps://me@imap.example.org ~/mail-archive
+        mailferry backup pop3s://me@pop.example.org /srv/backup/me --quiet
+      """,
+    positionals: [
+      .init(name: "SOURCE", help: "imaps://user@host[/FOLDER], pop3s://user@host, maildir:PATH or mbox:PATH"),
+      .init(name: "DIR", help: "The archive directory (created when missing or empty)."),
+    ],
+    options: MigrateCommand.spec.options)
+
+  func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
+    let target = try JobEndpoint.parse(arguments.positionals[1])
+    guard target.archivePath != nil else {
+      throw ConfigurationError(
+        what: "backup target '\(arguments.positionals[1])'", problem: "is not an archive directory",
+        fix: "give a directory; to copy into a server or a local store, use 'mailferry migrate'")
+    }
+    let servers = try TwoServers(arguments, command: Self.spec.name, console: console)
+    let options = try MigrateCommand.options(arguments, sourceFolder: servers.source.folder, command: Self.spec.name)
+    return try MigrateCommand.runJob(servers, options: options, arguments: arguments, console: console)
+  }
+}
+
+/// `mailferry restore DIR TARGET`: replays archived messages with their flags and dates.
+struct RestoreCommand: Subcommand {
+  static let spec = CommandSpec(
+    name: "restore", summary: "Restore messages from an archive into an IMAP account (or by SMTP/LMTP).",
+    discussion: """
+      Replays the archive's folders, or only those named with --folder, with their flags and
+      dates, exactly once and resumably like migrate. --since and --before pick a date range;
+      --to-folder puts everything chosen into one target folder.
+
+      Examples:
+        mailferry restore ~/mail-archive imaps://me@imap.example.org --folder Projects
+        mailferry restore ~/mail-archive imaps://me@imap.example.org --since 2026-10-01 \\
+          --before 2026-11-01 --to-folder Restored
+      """,
+    positionals: [
+      .init(name: "DIR", help: "The archive directory."),
+      .init(name: "TARGET", help: "imaps://user@host, smtp(s)://host --rcpt ADDRESS, lmtp://host --rcpt …"),
+    ],
+    options: MigrateCommand.spec.options.filter { !["delete-source", "keep-days", "compression"].contains($0.name) }
+      + [
+        .init(
+          name: "folder", valueName: "NAME", help: "Restore only the archive folder NAME (repeatable).",
+          repeatable: true),
+        .init(name: "to-folder", valueName: "NAME", help: "Put every restored message into the target folder NAME."),
+      ])
+
+  func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
+    guard case .archive(let path) = try JobEndpoint.parse(arguments.positionals[0]) else {
+      throw ConfigurationError(
+        what: "restore source '\(arguments.positionals[0])'", problem: "is not an archive directory",
+        fix: "give the directory 'mailferry backup' wrote")
+    }
+    let servers = try TwoServers(arguments, command: Self.spec.name, console: console)
+    var options = try MigrateCommand.options(arguments, sourceFolder: "", command: Self.spec.name)
+    let archive = try Archive(path: path, create: false)
+    let names = Set(try archive.folders().map(\.name))
+    for folder in arguments.values("folder") {
+      guard names.contains(folder) else { throw ArchiveError.noSuchFolder(name: folder) }
+      options.include.append("^" + NSRegularExpression.escapedPattern(for: folder) + "$")
+    }
+    if let destination = arguments.value("to-folder") {
+      for name in names { options.folderMap[name] = destination }
+    }
+    return try MigrateCommand.runJob(servers, options: options, arguments: arguments, console: console)
+  }
+}
