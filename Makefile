@@ -25,6 +25,7 @@ test:
 # BENCH_ARGS="--messages 2000 --rounds 1" for a quick run.
 bench:
 	scripts/install-test-deps --bench
+	swift build -c release --product mailferry $(SWIFT_FLAGS)
 	swift build -c release --product mailferry-bench $(SWIFT_FLAGS)
 	.build/release/mailferry-bench $(BENCH_ARGS)
 

@@ -53,7 +53,7 @@ let package = Package(
     // Benchmarks against a private Dovecot (prints figures; `make bench`).
     .executableTarget(
       name: "mailferry-bench",
-      dependencies: ["Endpoints", "Engine", "IMAPCodec", "MailCore", "TestSupport", "Transport"],
+      dependencies: ["Archive", "Endpoints", "Engine", "IMAPCodec", "MailCore", "TestSupport", "Transport"],
       path: "Sources/MailFerryBench"),
 
     // `make demo`: the real binary against a private Dovecot.

@@ -364,6 +364,11 @@ for rerun in reruns {
   return Double(result.messages) / elapsed
 }
 
+// MARK: Backup
+
+try runBackupBenchmark(
+  server: server, account: account, password: user.password, messages: messageCount, bytes: totalBytes)
+
 // MARK: POP3
 
 try runPOP3Benchmark(server: server, corpus: corpus, count: option("--pop3-messages", default: 5000), rounds: rounds)

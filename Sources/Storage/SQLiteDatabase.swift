@@ -8,7 +8,16 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
   public let operation: String
   public let message: String
 
-  public var description: String { "database \(operation) failed: \(message) (SQLite code \(code))" }
+  public var description: String {
+    "database \(operation) failed: \(message) (SQLite code \(code))" + (isWriteFailure ? Self.writeHint : "")
+  }
+
+  /// A write that did not reach the disk (full, over quota, or failing): nothing committed
+  /// before it is lost, and running again continues.
+  static let writeHint = "; the disk may be full: free some space and run again (nothing committed was lost)"
+  var isWriteFailure: Bool {
+    isDiskFull || code == SQLITE_IOERR_WRITE || code == SQLITE_IOERR_FSYNC || code == SQLITE_IOERR_TRUNCATE
+  }
 
   /// SQLITE_FULL: the disk is full.
   public var isDiskFull: Bool { code & 0xFF == SQLITE_FULL }
@@ -66,7 +75,8 @@ public final class SQLiteDatabase: @unchecked Sendable {
     if status != SQLITE_OK {
       let message = errorMessage.map { String(cString: $0) } ?? lastErrorMessage
       sqlite3_free(errorMessage)
-      throw SQLiteError(code: status, operation: "statement \(Self.summary(of: sql))", message: message)
+      throw SQLiteError(
+        code: status, operation: "statement \(Self.summary(of: sql)) on \(path)", message: message)
     }
   }
 
@@ -214,7 +224,8 @@ public final class SQLiteStatement {
     default:
       let message = database.lastErrorMessage
       sqlite3_reset(handle)
-      throw SQLiteError(code: status, operation: "step of \(SQLiteDatabase.summary(of: sql))", message: message)
+      throw SQLiteError(
+        code: status, operation: "step of \(SQLiteDatabase.summary(of: sql)) on \(database.path)", message: message)
     }
   }
 

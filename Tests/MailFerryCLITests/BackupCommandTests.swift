@@ -295,6 +295,38 @@ import Transport
     print("backup kills:", backupKills, "restore kills:", restoreKills)
   }
 
+  /// A disk that fills up mid-backup (simulated with a file size limit, so writes fail as
+  /// they would on a full disk): a clear error, and the next run finishes the job with every
+  /// message exactly once.
+  @Test func aFullDiskStopsTheBackupWithAnErrorAndLosesNothing() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try fill(sourceUser, folders: ["INBOX": 60, "Lists": 40], bodyLines: 300)
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    let binary = root.appendingPathComponent(".build/debug/mailferry").path
+    try #require(FileManager.default.isExecutableFile(atPath: binary), "build the package first")
+    let backup = [binary, "backup", url(sourceUser), archivePath, "--batch", "10"] + sourceOptions
+    // `ulimit -f` counts 512-byte blocks in sh: no file may grow past 256 KiB.
+    let full = try Subprocess.run(
+      ["/bin/sh", "-c", "trap '' XFSZ; ulimit -f 512; exec \"$@\"", "sh"] + backup, check: false)
+    #expect(full.status != 0)
+    #expect(full.stderr.contains("error:"), "\(full.stderr)")
+    #expect(full.stderr.contains("File too large") || full.stderr.contains("disk"), "\(full.stderr)")
+    let partial = try Archive(path: archivePath, create: false)
+    let stored = try partial.folders().reduce(0) { $0 + (try partial.messageCount($1)) }
+    #expect(stored < 100)
+
+    let rest = try Subprocess.run(backup, check: false)
+    #expect(rest.status == 0, "\(rest.stderr)")
+    let archive = try Archive(path: archivePath, create: false)
+    var archived: [String: [String]] = [:]
+    for folder in try archive.folders() where try archive.messageCount(folder) > 0 {
+      archived[folder.name] = try archive.allMessages(folder).map(\.sha256.hex).sorted()
+    }
+    #expect(archived == (try contents(sourceUser)).mapValues { $0.map { String($0.prefix(64)) }.sorted() })
+    #expect(try archive.verify().isIntact)
+  }
+
   /// Starts `command`, waits until `progress` moves, kills it at a random moment soon after;
   /// `rounds` times. Returns how many kills there were and how many left a partial result.
   func killRepeatedly(
