@@ -7,7 +7,8 @@ import Transport
 /// `mailferry migrate SOURCE TARGET`: copies an account, exactly once, resumable.
 struct MigrateCommand: Subcommand {
   static let spec = CommandSpec(
-    name: "migrate", summary: "Copy an IMAP account or a POP3 maildrop to an IMAP account, exactly once.",
+    name: "migrate",
+    summary: "Copy an IMAP account, a POP3 maildrop or a local store to an IMAP account (or SMTP/LMTP, a local store).",
     discussion: """
       Copies messages with their flags and dates, creates folders (special-use folders such as
       Sent go to the target's own), and records its progress in a state file, so a killed run
@@ -22,8 +23,14 @@ struct MigrateCommand: Subcommand {
     positionals: [
       .init(
         name: "SOURCE",
-        help: "imaps://user@host[:port][/FOLDER] (a folder limits the job to it), or pop3s://user@host[:port]"),
-      .init(name: "TARGET", help: "imaps://user@host[:port][/FOLDER] (the folder a POP3 source goes to; INBOX)"),
+        help:
+          "imaps://user@host[:port][/FOLDER] (a folder limits the job to it), pop3s://user@host[:port], "
+          + "maildir:PATH, mbox:PATH or an archive DIR"),
+      .init(
+        name: "TARGET",
+        help:
+          "imaps://user@host[:port][/FOLDER] (the folder a POP3 source goes to; INBOX), smtp(s)://, lmtp://, "
+          + "maildir:PATH, mbox:PATH, eml:PATH or an archive DIR"),
     ],
     options: TwoServers.options + [
       .init(

@@ -47,11 +47,15 @@ struct TwoServers {
   /// Held while the job writes into an archive, so two runs never write to it at once.
   let archiveLock: ExclusiveLock?
 
-  init(_ arguments: ParsedArguments, command: String, console: Console) throws {
+  /// `source` and `target` default to the first two positional arguments.
+  init(
+    _ arguments: ParsedArguments, command: String, console: Console, source givenSource: String? = nil,
+    target givenTarget: String? = nil
+  ) throws {
     let trace = try arguments.value("trace").map { try ProtocolTrace(path: $0) }
     let silent = Console(out: { _ in }, err: { _ in }, isTerminal: false)
-    let sourceText = arguments.positionals[0]
-    let targetText = arguments.positionals[1]
+    let sourceText = givenSource ?? arguments.positionals[0]
+    let targetText = givenTarget ?? arguments.positionals[1]
     source = try JobEndpoint.parse(sourceText)
     target = try JobEndpoint.parse(targetText)
     // Read every option and password first, then log in on each side once, so a wrong

@@ -16,7 +16,7 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
   /// before it is lost, and running again continues.
   static let writeHint = "; the disk may be full: free some space and run again (nothing committed was lost)"
   var isWriteFailure: Bool {
-    isDiskFull || code == SQLITE_IOERR_WRITE || code == SQLITE_IOERR_FSYNC || code == SQLITE_IOERR_TRUNCATE
+    isDiskFull || [778, 1034, 1546].contains(code)  // SQLITE_IOERR_WRITE, _FSYNC, _TRUNCATE
   }
 
   /// SQLITE_FULL: the disk is full.
