@@ -206,4 +206,23 @@ import Transport
     defer { client.logout() }
     #expect(try client.status(MailboxName("INBOX"), items: ["MESSAGES"])["MESSAGES"] == 0)
   }
+
+  @Test func restoreFromAnArchiveByLMTP() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let originals = try fill(12)
+    let archive = "\(directory)/archive"
+    let backup = CapturedRun(
+      ["backup", imaps, archive, "--source-password-file", "\(directory)/source.pw", "--ca-file", dovecot.caFile])
+    #expect(backup.status == .success, "\(backup.err)")
+    let arguments = [
+      "restore", archive, "lmtp://localhost:\(dovecot.lmtpPort)", "--rcpt", PostfixServer.address(of: recipient.name),
+      "--state", "\(directory)/restore.sqlite", "--ca-file", dovecot.caFile, "--folder", "INBOX",
+    ]
+    let run = CapturedRun(arguments)
+    #expect(run.status == .success, "\(run.err)")
+    #expect(try arrivedExactlyOnce(originals, in: recipient))
+    // Run again: nothing is delivered twice.
+    #expect(CapturedRun(arguments).status == .success)
+    #expect(try arrivedExactlyOnce(originals, in: recipient))
+  }
 }
