@@ -164,6 +164,30 @@ import Transport
       ] + restoreOptions("range"))
     #expect(twice.status == .success)
     #expect(try contents(rangeTarget)["Restored"]?.count == 8)
+
+    // A lost catalog is rebuilt from the data files with the same content.
+    let listing = CapturedRun(["archive", "list", archivePath]).out
+    for suffix in ["", "-wal", "-shm"] {
+      try? FileManager.default.removeItem(atPath: archivePath + "/catalog.sqlite" + suffix)
+    }
+    let missing = CapturedRun(["archive", "list", archivePath])
+    #expect(missing.status == .failure)
+    #expect(missing.err.contains("has data files but no catalog.sqlite"))
+    #expect(missing.err.contains("mailferry archive reindex"))
+    let reindexed = CapturedRun(["archive", "reindex", archivePath])
+    #expect(reindexed.status == .success, "\(reindexed.err)")
+    #expect(reindexed.err.contains("indexed 15 message(s)"), "\(reindexed.err)")
+    #expect(CapturedRun(["archive", "list", archivePath]).out == listing)
+    #expect(CapturedRun(["archive", "verify", archivePath]).status == .success)
+
+    // One flipped byte in a data file: verify names the file and fails.
+    let data = archivePath + "/folders/INBOX/000001.mbox.gz"
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: data)))
+    bytes[bytes.count / 2] ^= 0x01
+    try Data(bytes).write(to: URL(fileURLWithPath: data))
+    let damaged = CapturedRun(["archive", "verify", archivePath])
+    #expect(damaged.status == .failure)
+    #expect(damaged.err.contains("folders/INBOX/000001.mbox.gz: the gzip member at byte"), "\(damaged.err)")
   }
 
   @Test func aPOP3MaildropIsBackedUpOnceAndFoundBySender() throws {
