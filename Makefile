@@ -27,7 +27,7 @@ bench:
 	scripts/install-test-deps --bench
 	swift build -c release --product mailferry $(SWIFT_FLAGS)
 	swift build -c release --product mailferry-bench $(SWIFT_FLAGS)
-	.build/release/mailferry-bench $(BENCH_ARGS)
+	stdbuf -oL .build/release/mailferry-bench $(BENCH_ARGS)
 
 # A longer run of the response-parser fuzzer than the test suite's.
 fuzz:

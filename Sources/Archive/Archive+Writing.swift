@@ -20,18 +20,25 @@ extension Archive {
   ) {
     try FolderLocks.lock(layout.root + "\u{0}" + name) {
       if var folder = try catalog.folder(named: name) {
-        if let specialUse, specialUse != folder.specialUse {
-          try catalog.setSpecialUse(folder: folder.id, specialUse)
-          folder.specialUse = specialUse
-        }
         var repaired = 0
-        if let file = try catalog.files(folder: folder.id).last {
-          repaired = try repairTail(folder: folder, file: file)
+        guard var file = try catalog.files(folder: folder.id).last else { return (folder, 0) }
+        repaired = try repairTail(folder: folder, file: file)
+        if let specialUse, specialUse != folder.specialUse {
+          // A new header line in the manifest carries the change, so a reindex keeps it.
+          folder.specialUse = specialUse
+          file.manifestLength += try appendManifest(
+            [.folder(name: folder.name, validity: folder.validity, specialUse: specialUse)], folder: folder, file: file)
+          try catalog.database.transaction {
+            try catalog.setSpecialUse(folder: folder.id, specialUse)
+            try catalog.database.run(
+              "UPDATE files SET manifest_length = ? WHERE id = ?", .int(file.manifestLength), .integer(file.id))
+          }
         }
         return (folder, repaired)
       }
-      let directory = ArchiveLayout.directoryName(forFolder: name)
+      let directory = try uniqueDirectory(for: name)
       try FileSecurity.createPrivateDirectory(atPath: layout.folderPath(directory: directory))
+      try FileSecurity.syncDirectory(atPath: layout.foldersPath)
       let validity = UInt32.random(in: 1...UInt32.max)
       let dataName = ArchiveLayout.dataFileName(number: 1)
       let header = try startDataFile(
@@ -44,6 +51,20 @@ extension Archive {
         return (folder, 0)
       }
     }
+  }
+
+  /// The folder's directory name, with a `~N` suffix when another folder's directory differs
+  /// only in case (one directory on case-insensitive file systems: exFAT, NTFS, APFS).
+  private func uniqueDirectory(for name: String) throws -> String {
+    let base = ArchiveLayout.directoryName(forFolder: name)
+    let taken = Set(try catalog.folders().map { $0.directory.lowercased() })
+    var candidate = base
+    var number = 1
+    while taken.contains(candidate.lowercased()) {
+      number += 1
+      candidate = base + "~\(number)"
+    }
+    return candidate
   }
 
   /// Writes an empty data file and a manifest holding only its header line; returns the
@@ -151,7 +172,16 @@ extension Archive {
         file.dataLength += compressed.count
       }
       file.manifestLength += try appendManifest(lines, folder: current, file: file)
-      try catalog.commit(folder: current.id, nextUID: nextUID, file: file, blobs: blobs, rows: rows)
+      do {
+        try catalog.commit(folder: current.id, nextUID: nextUID, file: file, blobs: blobs, rows: rows)
+      } catch {
+        // Not committed (a full disk, a busy catalog): cut both files back at once, so the
+        // next batch starts from what the catalog has.
+        if let committed = try? catalog.files(folder: current.id).last, committed.id == file.id {
+          _ = try? repairTail(folder: current, file: committed)
+        }
+        throw error
+      }
       return rows.map(\.uid)
     }
   }

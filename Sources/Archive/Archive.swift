@@ -23,6 +23,32 @@ public final class Archive: @unchecked Sendable {
 
   /// Opens the archive at `path`. With `create`, a missing or empty directory becomes a new
   /// archive (0700, catalog 0600); otherwise it must already be one.
+  /// Whether `path` holds an archive (its marker file).
+  public static func exists(at path: String) -> Bool {
+    DurableFile.size(ofPath: ArchiveLayout(root: path).markerPath) != nil
+  }
+
+  /// Takes the archive's locks for a run: `writing` (backup, import) excludes other writers
+  /// and reindex; reading (restore, export, list, verify) excludes only reindex; `rebuilding`
+  /// excludes everyone. Creates the directory (0700) when a writer starts a new archive.
+  public static func lock(path: String, purpose: String, mode: LockMode) throws -> [ExclusiveLock] {
+    let layout = ArchiveLayout(root: path)
+    switch mode {
+    case .reading:
+      guard exists(at: path) else { throw ArchiveError.notAnArchive(path: path) }
+      return [try ExclusiveLock.acquire(path: layout.readLockPath, purpose: purpose, shared: true)]
+    case .writing:
+      try FileSecurity.createPrivateDirectory(atPath: layout.root)
+      return [try ExclusiveLock.acquire(path: layout.lockPath, purpose: purpose)]
+    case .rebuilding:
+      guard exists(at: path) else { throw ArchiveError.notAnArchive(path: path) }
+      let writers = try ExclusiveLock.acquire(path: layout.lockPath, purpose: purpose)
+      return [writers, try ExclusiveLock.acquire(path: layout.readLockPath, purpose: purpose)]
+    }
+  }
+
+  public enum LockMode: Sendable { case reading, writing, rebuilding }
+
   public init(path: String, create: Bool) throws {
     layout = ArchiveLayout(root: path)
     try Self.prepare(layout, create: create)
@@ -33,6 +59,8 @@ public final class Archive: @unchecked Sendable {
     }
     catalog = try ArchiveCatalog(path: layout.catalogPath)
   }
+
+  private static let markerAside = ".mailferry-archive.new"
 
   private static func prepare(_ layout: ArchiveLayout, create: Bool) throws {
     let files = FileManager.default
@@ -54,14 +82,22 @@ public final class Archive: @unchecked Sendable {
         : FileError(path: layout.root, operation: "open archive", errno: ENOENT)
     }
     if exists {
-      guard isDirectory.boolValue, (try files.contentsOfDirectory(atPath: layout.root)).isEmpty else {
-        throw ArchiveError.notAnArchive(path: layout.root)
+      let entries = try files.contentsOfDirectory(atPath: layout.root).filter {
+        !ArchiveLayout.lockFiles.contains($0) && $0 != markerAside
       }
+      guard isDirectory.boolValue, entries.isEmpty else { throw ArchiveError.notAnArchive(path: layout.root) }
     }
     try FileSecurity.createPrivateDirectory(atPath: layout.root)
+    chmod(layout.root, 0o700)
+    // The marker first, whole or not at all (written aside, then renamed): a run killed
+    // here leaves an archive or an empty directory, never something in between.
+    let aside = layout.root + "/" + Self.markerAside
+    try DurableFile.write(Array("MailFerry archive\nformat \(ArchiveLayout.formatVersion)\n".utf8), to: aside)
+    guard rename(aside, layout.markerPath) == 0 else {
+      throw FileError(path: layout.markerPath, operation: "create", errno: errno)
+    }
+    try FileSecurity.syncDirectory(atPath: layout.root)
     try FileSecurity.createPrivateDirectory(atPath: layout.foldersPath)
-    try DurableFile.write(
-      Array("MailFerry archive\nformat \(ArchiveLayout.formatVersion)\n".utf8), to: layout.markerPath)
   }
 
   // MARK: Folders

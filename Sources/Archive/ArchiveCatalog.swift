@@ -137,10 +137,11 @@ final class ArchiveCatalog {
     }
   }
 
-  func insert(_ row: CatalogRow, folder: Int64) throws {
+  /// `replacing`: a later row for the same folder and UID wins (reindex reads lines in order).
+  func insert(replacing: Bool = false, _ row: CatalogRow, folder: Int64) throws {
     try database.run(
       """
-      INSERT INTO messages (folder_id, uid, sha256, message_id, subject, from_address, flags, internal_date,
+      INSERT \(replacing ? "OR REPLACE " : "")INTO messages (folder_id, uid, sha256, message_id, subject, from_address, flags, internal_date,
         zone_minutes, source_account, source_folder, source_validity, source_uid, source_name, first_seen, last_seen)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       """, .integer(folder), .integer(Int64(row.uid)), .blob(row.sha256.bytes), .optionalText(row.messageID),

@@ -19,7 +19,12 @@ public struct ArchiveLayout: Sendable, Equatable {
 
   public var markerPath: String { root + "/mailferry-archive" }
   public var catalogPath: String { root + "/catalog.sqlite" }
+  /// Held exclusively by a run that writes (backup, import) or rebuilds (reindex).
   public var lockPath: String { root + "/lock" }
+  /// Held shared by runs that read (restore, export, list, search, verify), exclusively by
+  /// reindex, which replaces the catalog under them.
+  public var readLockPath: String { root + "/read.lock" }
+  public static let lockFiles: Set<String> = ["lock", "read.lock"]
   public var foldersPath: String { root + "/folders" }
 
   public func folderPath(directory: String) -> String { foldersPath + "/" + directory }
@@ -53,8 +58,11 @@ public struct ArchiveLayout: Sendable, Equatable {
     return out
   }
 
+  /// The folder name a directory stands for (a `~N` suffix told case-twins apart).
   public static func folderName(forDirectory directory: String) -> String? {
-    PercentEncoding.decode(directory)
+    var base = Substring(directory)
+    if let tilde = base.lastIndex(of: "~"), Int(base[base.index(after: tilde)...]) != nil { base = base[..<tilde] }
+    return PercentEncoding.decode(String(base))
   }
 }
 

@@ -52,10 +52,13 @@ public enum ManifestEntry: Sendable, Equatable {
     guard let kind = parts.first else { return nil }
     var fields: [String: String] = [:]
     for part in parts.dropFirst() {
-      guard let equals = part.firstIndex(of: "="),
-        let value = PercentEncoding.decode(String(part[part.index(after: equals)...]))
+      // Split on the scalars: a value may start with a combining mark, which would join the
+      // `=` into one Character.
+      let scalars = part.unicodeScalars
+      guard let equals = scalars.firstIndex(of: "="),
+        let value = PercentEncoding.decode(String(scalars[scalars.index(after: equals)...]))
       else { throw ManifestError.malformed(line: line) }
-      fields[String(part[..<equals])] = value
+      fields[String(scalars[..<equals])] = value
     }
     var reader = FieldReader(fields: fields, line: line)
     switch kind {

@@ -61,6 +61,7 @@ final class FolderCopier {
 
     if let specialUse = plan.source.specialUse { try sink.noteSpecialUse(specialUse, of: plan.targetName) }
     let sinkFolder = try sink.open(plan.targetName, forWriting: !options.dryRun)
+    if let note = sinkFolder?.note { report.notes.append(note) }
     state.targetUIDValidity = sinkFolder?.validity
     if !options.dryRun { try store.update(state) }
 

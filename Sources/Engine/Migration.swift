@@ -149,7 +149,7 @@ public final class Migration: @unchecked Sendable {
     pair?.sink.close()
   }
 
-  static func isRetryable(_ error: Error) -> Bool {
+  public static func isRetryable(_ error: Error) -> Bool {
     if let error = error as? TransportError { return error.isRetryable }
     if let error = error as? IMAPError { return error.isRetryable }
     if let error = error as? POP3Error { return error.isRetryable }

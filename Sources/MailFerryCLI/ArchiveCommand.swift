@@ -38,9 +38,13 @@ struct ArchiveCommand: Subcommand {
       throw UsageError(command: Self.spec.name, message: "DIR must be an archive directory")
     }
     switch action {
-    case "list": return try list(Archive(path: path, create: false), console: console)
-    case "search": return try search(Archive(path: path, create: false), arguments: arguments, console: console)
-    case "verify": return try verify(Archive(path: path, create: false), console: console)
+    case "list", "search", "verify":
+      let locks = try Archive.lock(path: path, purpose: "archive \(action)", mode: .reading)
+      defer { locks.forEach { $0.release() } }
+      let archive = try Archive(path: path, create: false)
+      if action == "list" { return try list(archive, console: console) }
+      if action == "search" { return try search(archive, arguments: arguments, console: console) }
+      return try verify(archive, console: console)
     case "reindex": return try reindex(path: path, console: console)
     default:
       let suggestion = ParsedArguments.closest(to: action, among: ["list", "search", "verify", "reindex"])
@@ -106,15 +110,17 @@ struct ArchiveCommand: Subcommand {
         + "\(ByteCountText.human(UInt64(result.bytes))) decompressed from \(result.files) data file(s); "
         + (result.isIntact ? "no damage found" : "\(result.problems.count) problem(s)"))
     if !result.isIntact {
-      console.hint("restore what is intact, then run 'mailferry archive reindex DIR' to drop what is damaged")
+      console.hint(
+        "'mailferry archive reindex DIR' leaves the damaged messages out of the index (their manifest lines stay), "
+          + "so restore and export go on with the rest")
       return .failure
     }
     return .success
   }
 
   private func reindex(path: String, console: Console) throws -> ExitCode {
-    let lock = try ExclusiveLock.acquire(path: ArchiveLayout(root: path).lockPath, purpose: "archive reindex")
-    defer { lock.release() }
+    let locks = try Archive.lock(path: path, purpose: "archive reindex", mode: .rebuilding)
+    defer { locks.forEach { $0.release() } }
     let report = try ArchiveReindexer.reindex(path: path)
     for note in report.notes { console.status("note: \(note)") }
     console.status(

@@ -22,7 +22,7 @@ enum LocalStores {
     switch kind {
     case .maildir:
       _ = try MaildirSink(root: path)
-      return { try MaildirSink(root: path) }
+      return { try MaildirSink(root: path, checkingLayout: false) }
     case .mbox:
       _ = try MboxSink(path: path)
       return { try MboxSink(path: path) }

@@ -102,7 +102,7 @@ struct MigrateCommand: Subcommand {
         if !json { console.status("stopping after the batches in flight (press Ctrl-C again to quit at once)") }
       }, migration.run)
     progress?.finish()
-    servers.archiveLock?.release()
+    for lock in servers.archiveLocks { lock.release() }
     if json {
       console.print(JSONLines.line(JSONLines.report(report, dryRun: options.dryRun)))
     } else {

@@ -44,8 +44,9 @@ struct TwoServers {
   /// Both sides as IMAP sessions, for `verify`; nil when either is not IMAP.
   private(set) var connectSourceIMAP: Verification.Connect?
   private(set) var connectTargetIMAP: Verification.Connect?
-  /// Held while the job writes into an archive, so two runs never write to it at once.
-  let archiveLock: ExclusiveLock?
+  /// Held while the job reads or writes an archive, so two runs never write to it at once
+  /// and a reindex never replaces the catalog under a run.
+  let archiveLocks: [ExclusiveLock]
 
   /// `source` and `target` default to the first two positional arguments.
   init(
@@ -64,8 +65,10 @@ struct TwoServers {
     connectSourceIMAP = nil
     connectTargetIMAP = nil
 
+    var locks: [ExclusiveLock] = []
     switch source {
     case .archive(let path):
+      locks += try Archive.lock(path: path, purpose: command, mode: .reading)
       _ = try Archive(path: path, create: false)
       connectSource = { ArchiveSource(try Archive(path: path, create: false)) }
     case .local(let kind, let path):
@@ -90,11 +93,15 @@ struct TwoServers {
         fix: "read from imap(s)://, pop3(s)://, an archive directory, maildir:PATH or mbox:PATH")
     }
 
-    var lock: ExclusiveLock?
     switch target {
     case .archive(let path):
-      _ = try Archive(path: path, create: !arguments.flag("dry-run"))
-      lock = try ExclusiveLock.acquire(path: ArchiveLayout(root: path).lockPath, purpose: command)
+      if arguments.flag("dry-run") && !Archive.exists(at: path) {
+        throw ConfigurationError(
+          what: "archive \(path)", problem: "does not exist yet, so a dry run has nothing to compare with",
+          fix: "run without --dry-run to create it (everything in the source is new to it)")
+      }
+      locks += try Archive.lock(path: path, purpose: command, mode: .writing)
+      _ = try Archive(path: path, create: true)
       let level = try Self.compressionLevel(arguments, command: command)
       connectTarget = {
         let archive = try Archive(path: path, create: false)
@@ -122,8 +129,21 @@ struct TwoServers {
         what: "target '\(url.display)'", problem: "cannot be written to (\(url.scheme.rawValue) is read only)",
         fix: "write to imap(s)://, smtp(s)://, lmtp://, an archive directory, maildir:, mbox: or eml:PATH")
     }
-    archiveLock = lock
-    for login in logins { try login() }
+    archiveLocks = locks
+    // A server that says "try again" (busy maildrop, temporary authentication failure) gets
+    // two more tries; a wrong password or certificate fails at once.
+    for login in logins {
+      var attempt = 0
+      while true {
+        do {
+          try login()
+          break
+        } catch  where Migration.isRetryable(error) && attempt < 2 {
+          attempt += 1
+          Thread.sleep(forTimeInterval: Double(attempt))
+        }
+      }
+    }
   }
 
   /// `--compression N` (1 fast … 9 small, default 6) for archive targets.

@@ -14,7 +14,7 @@ public struct LockHeldError: UserFacingError, Sendable, Equatable {
   public let holder: String
 
   public var description: String {
-    "\(path) is held by another MailFerry run" + (holder.isEmpty ? "" : " (\(holder))")
+    "\(path) is held by another MailFerry run" + (holder.isEmpty ? " (one that reads it)" : " (\(holder))")
   }
 
   public var hint: String? {
@@ -28,18 +28,21 @@ public struct LockHeldError: UserFacingError, Sendable, Equatable {
 public final class ExclusiveLock: @unchecked Sendable {
   public let path: String
   private var descriptor: Int32
+  private let shared: Bool
 
-  private init(path: String, descriptor: Int32) {
+  private init(path: String, descriptor: Int32, shared: Bool) {
     self.path = path
     self.descriptor = descriptor
+    self.shared = shared
   }
 
-  /// Takes the lock without waiting, or throws `LockHeldError`.
-  public static func acquire(path: String, purpose: String) throws -> ExclusiveLock {
-    try FileSecurity.createPrivateFileIfMissing(atPath: path)
-    let descriptor = open(path, O_RDWR | O_CLOEXEC)
+  /// Takes the lock without waiting, or throws `LockHeldError`. A `shared` lock may be held
+  /// by several runs at once (readers) and keeps out an exclusive one. The directory the
+  /// lock file goes in must exist.
+  public static func acquire(path: String, purpose: String, shared: Bool = false) throws -> ExclusiveLock {
+    let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
     guard descriptor >= 0 else { throw FileError(path: path, operation: "open lock file", errno: errno) }
-    if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+    if flock(descriptor, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0 {
       let code = errno
       let holder =
         (try? String(contentsOfFile: path, encoding: .utf8))?
@@ -48,16 +51,18 @@ public final class ExclusiveLock: @unchecked Sendable {
       if code == EWOULDBLOCK { throw LockHeldError(path: path, holder: holder) }
       throw FileError(path: path, operation: "lock", errno: code)
     }
-    let stamp = ISO8601DateFormatter().string(from: Date())
-    let text = Array("pid \(getpid()), \(purpose), since \(stamp)\n".utf8)
-    _ = ftruncate(descriptor, 0)
-    _ = text.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
-    return ExclusiveLock(path: path, descriptor: descriptor)
+    if !shared {
+      let stamp = ISO8601DateFormatter().string(from: Date())
+      let text = Array("pid \(getpid()), \(purpose), since \(stamp)\n".utf8)
+      _ = ftruncate(descriptor, 0)
+      _ = text.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+    }
+    return ExclusiveLock(path: path, descriptor: descriptor, shared: shared)
   }
 
   public func release() {
     guard descriptor >= 0 else { return }
-    _ = ftruncate(descriptor, 0)
+    if !shared { _ = ftruncate(descriptor, 0) }
     flock(descriptor, LOCK_UN)
     close(descriptor)
     descriptor = -1

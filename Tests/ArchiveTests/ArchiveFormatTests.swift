@@ -173,6 +173,55 @@ import Testing
     #expect(try rebuilt.verify().notes.isEmpty)
   }
 
+  @Test func reindexAfterADamagedMemberKeepsTheMembersAfterItAndNeverReusesAUID() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let path = directory.file("a")
+    let archive = try Archive(path: path, create: true)
+    let inbox = try archive.prepareFolder(named: "INBOX", specialUse: nil).folder
+    for batch in 0..<3 {
+      _ = try archive.append((1...5).map { Self.entry(Self.message(batch * 10 + $0, body: "text\r\n")) }, to: inbox)
+    }
+    let messages = try archive.allMessages(inbox)
+    let second = messages[5].location.memberOffset
+    let data = path + "/folders/INBOX/000001.mbox.gz"
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: data)))
+    bytes[second + 40] ^= 0xFF
+    try Data(bytes).write(to: URL(fileURLWithPath: data))
+    let manifestBefore = try String(contentsOfFile: path + "/folders/INBOX/000001.manifest", encoding: .utf8)
+
+    let report = try ArchiveReindexer.reindex(path: path)
+    #expect(report.messages == 10, "\(report.notes)")
+    #expect(report.notes.filter { $0.contains("is damaged; left out of the index") }.count == 5)
+    let rebuilt = try Archive(path: path, create: false)
+    let folder = try #require(try rebuilt.folder(named: "INBOX"))
+    #expect(try rebuilt.allMessages(folder).map(\.uid) == [1, 2, 3, 4, 5, 11, 12, 13, 14, 15])
+    // The damaged messages' lines stay in the manifest; the next UID is past all of them.
+    #expect(try String(contentsOfFile: path + "/folders/INBOX/000001.manifest", encoding: .utf8) == manifestBefore)
+    #expect(folder.nextUID == 16)
+    #expect(try rebuilt.append([Self.entry(Self.message(99))], to: folder) == [16])
+  }
+
+  @Test func specialUseChangesSurviveAReindexAndCaseTwinsGetTheirOwnDirectories() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let path = directory.file("a")
+    let archive = try Archive(path: path, create: true)
+    let upper = try archive.prepareFolder(named: "Archive", specialUse: nil).folder
+    let lower = try archive.prepareFolder(named: "archive", specialUse: nil).folder
+    #expect(upper.directory.lowercased() != lower.directory.lowercased())
+    _ = try archive.append([Self.entry(Self.message(1))], to: upper)
+    _ = try archive.append([Self.entry(Self.message(2))], to: lower)
+    _ = try archive.prepareFolder(named: "Archive", specialUse: "\\Archive")
+    let before = try Self.dump(archive)
+    try FileManager.default.removeItem(atPath: path + "/catalog.sqlite")
+    let report = try ArchiveReindexer.reindex(path: path)
+    #expect(report.notes.isEmpty, "\(report.notes)")
+    let rebuilt = try Archive(path: path, create: false)
+    #expect(try rebuilt.folder(named: "Archive")?.specialUse == "\\Archive")
+    #expect(try Self.dump(rebuilt).sorted() == before.sorted())
+  }
+
   @Test func aNonArchiveDirectoryIsRefused() throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }

@@ -286,8 +286,10 @@ import Transport
     let total = source.values.reduce(0) { $0 + $1.count }
 
     func archivedCount() -> Int {
+      // Read only: the sqlite3 shell would otherwise create the file before the backup does.
+      guard FileManager.default.fileExists(atPath: archivePath + "/catalog.sqlite") else { return 0 }
       let result = try? Subprocess.run(
-        ["sqlite3", archivePath + "/catalog.sqlite", "SELECT count(*) FROM messages"], check: false)
+        ["sqlite3", "-readonly", archivePath + "/catalog.sqlite", "SELECT count(*) FROM messages"], check: false)
       return Int(result?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
     }
     // One connection and the slowest compression, so kills land while messages move.

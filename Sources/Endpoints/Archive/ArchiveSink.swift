@@ -27,15 +27,20 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
   }
 
   public func open(_ folder: String, forWriting: Bool) throws -> SinkFolderState? {
+    var note: String?
     if forWriting {
       let prepared = try archive.prepareFolder(named: folder, specialUse: specialUses[folder])
       repairedBytes += prepared.repairedBytes
       current = prepared.folder
+      if prepared.repairedBytes > 0 {
+        note = "cut off \(prepared.repairedBytes) bytes an interrupted run had left unfinished in the archive"
+      }
     } else {
       current = try archive.folder(named: folder)
     }
     guard let current else { return nil }
-    return SinkFolderState(validity: current.validity, count: try archive.messageCount(current), permanentFlags: nil)
+    return SinkFolderState(
+      validity: current.validity, count: try archive.messageCount(current), permanentFlags: nil, note: note)
   }
 
   private func openFolder() throws -> ArchiveFolder {

@@ -39,9 +39,11 @@ public final class MaildirSink: MessageSink, @unchecked Sendable {
 
   /// `root` is created when the first folder is opened for writing. An existing directory
   /// must be empty or a Maildir, so mail is never scattered into an unrelated directory.
-  public init(root: String) throws {
+  /// `checkingLayout` false skips that check, for the job's further workers: the first one
+  /// checked, and a sibling may be half-way through creating the first folder.
+  public init(root: String, checkingLayout: Bool = true) throws {
     self.root = root
-    guard let status = try LocalFiles.status(root) else { return }
+    guard checkingLayout, let status = try LocalFiles.status(root) else { return }
     guard status.isDirectory else { throw LocalStoreError.notADirectory(path: root) }
     let holdsOther = !(try LocalFiles.list(root)).isEmpty
     if try holdsOther && MaildirLayout.folders(root: root).isEmpty {

@@ -97,11 +97,14 @@ public struct SinkFolderState: Sendable, Equatable {
   public var count: Int
   /// Keywords the folder keeps; nil for any.
   public var permanentFlags: [String]?
+  /// Something the report should say about opening it (a repair after a killed run).
+  public var note: String?
 
-  public init(validity: UInt32?, count: Int, permanentFlags: [String]?) {
+  public init(validity: UInt32?, count: Int, permanentFlags: [String]?, note: String? = nil) {
     self.validity = validity
     self.count = count
     self.permanentFlags = permanentFlags
+    self.note = note
   }
 
   public func accepts(keyword: String) -> Bool {

@@ -39,8 +39,12 @@ public enum SMTPError: UserFacingError, Equatable, Sendable {
     }
   }
 
+  /// A 4xx at greeting or login (`454 Temporary authentication failure`): the server asks to
+  /// be tried again later.
   public var isRetryable: Bool {
-    if case .serviceUnavailable(_, let reply) = self { return reply.isTransient }
-    return false
+    switch self {
+    case .serviceUnavailable(_, let reply), .authenticationFailed(_, _, let reply): return reply.isTransient
+    default: return false
+    }
   }
 }
