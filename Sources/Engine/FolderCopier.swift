@@ -169,10 +169,21 @@ final class FolderCopier {
     _ batch: [SourceMessage], state: FolderState, validity: UInt32, sinkFolder: SinkFolderState?,
     progress: inout Progress
   ) throws {
-    let bodies = try source.fetch(batch.map(\.key))
+    let (bodies, unreadable) = try source.fetchReadable(batch.map(\.key))
     var toCopy: [(message: SourceMessage, record: MessageRecord, bytes: [UInt8])] = []
     var duplicates: [(record: MessageRecord, targetUID: UInt32?)] = []
     for message in batch {
+      if let reason = unreadable[message.key] {
+        // There, but its bytes cannot be read: a failure, tried again by the next run.
+        report.failed.append((message.key, "cannot be read from the source: \(reason)"))
+        events(.refused(source: plan.source.name, uid: message.key, reason: reason))
+        if !options.dryRun {
+          try store.recordFailure(
+            folder: state.id, run: run, sourceUIDValidity: validity, sourceUID: message.key, reason: reason)
+        }
+        progress.finished.insert(message.key)
+        continue
+      }
       guard let bytes = bodies[message.key] else {
         // Expunged from the source since it was listed: nothing to copy.
         progress.finished.insert(message.key)

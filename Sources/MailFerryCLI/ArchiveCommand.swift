@@ -111,8 +111,8 @@ struct ArchiveCommand: Subcommand {
         + (result.isIntact ? "no damage found" : "\(result.problems.count) problem(s)"))
     if !result.isIntact {
       console.hint(
-        "'mailferry archive reindex DIR' leaves the damaged messages out of the index (their manifest lines stay), "
-          + "so restore and export go on with the rest")
+        "restore and export move everything else and report the damaged messages; "
+          + "'mailferry archive reindex DIR' leaves them out of the index (their manifest lines stay)")
       return .failure
     }
     return .success

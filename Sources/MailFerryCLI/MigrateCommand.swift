@@ -255,7 +255,10 @@ enum ReportTable {
             + folder.droppedKeywords.sorted().joined(separator: " "))
       }
       for failure in folder.failed {
-        console.error("\(folder.source): message UID \(failure.uid) was refused by the target: \(failure.reason)")
+        let fromSource = failure.reason.hasPrefix("cannot be read from the source")
+        console.error(
+          "\(folder.source): message UID \(failure.uid) "
+            + (fromSource ? "did not move: " : "was refused by the target: ") + failure.reason)
       }
       for refusal in folder.recipientRefusals {
         console.error(

@@ -321,6 +321,31 @@ import Transport
     print("backup kills:", backupKills, "restore kills:", restoreKills)
   }
 
+  /// A damaged gzip member: its messages are reported as not moved, every other message is
+  /// restored, and a second run neither doubles nor loses anything.
+  @Test func aDamagedMemberFailsOnlyItsOwnMessagesOnRestore() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try fill(sourceUser, folders: ["INBOX": 10])
+    let backup = CapturedRun(["backup", url(sourceUser), archivePath, "--batch", "5"] + sourceOptions)
+    #expect(backup.status == .success, "\(backup.err)")
+    let data = archivePath + "/folders/INBOX/000001.mbox.gz"
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: data)))
+    bytes[60] ^= 0xFF  // inside the first member's compressed data
+    try Data(bytes).write(to: URL(fileURLWithPath: data))
+
+    let target = try server.createUser("bdmg")
+    try password(target, name: "damaged")
+    let arguments = ["restore", archivePath, url(target), "--folder", "INBOX"] + restoreOptions("damaged")
+    let restored = CapturedRun(arguments)
+    #expect(restored.status == .partial, "\(restored.err)")
+    #expect(restored.err.contains("did not move: cannot be read from the source"), "\(restored.err)")
+    #expect(restored.err.contains("000001.mbox.gz"))
+    #expect(try contents(target)["INBOX"]?.count == 5)
+    let again = CapturedRun(arguments)
+    #expect(again.status == .partial)
+    #expect(try contents(target)["INBOX"]?.count == 5)
+  }
+
   /// A disk that fills up mid-backup (simulated with a file size limit, so writes fail as
   /// they would on a full disk): a clear error, and the next run finishes the job with every
   /// message exactly once.

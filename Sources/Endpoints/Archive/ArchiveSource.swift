@@ -46,18 +46,44 @@ public final class ArchiveSource: MessageSource, @unchecked Sendable {
   }
 
   public func fetch(_ keys: [UInt32]) throws -> [UInt32: [UInt8]] {
-    let messages = try archive.messages(try openFolder(), uids: keys)
-    let bodies = try archive.read(messages)
-    var result: [UInt32: [UInt8]] = [:]
-    for (message, bytes) in zip(messages, bodies) {
-      guard ContentHasher.hash(bytes) == message.sha256 else {
-        throw ArchiveError.unreadable(
-          path: archive.layout.dataPath(directory: message.location.directory, file: message.location.file),
-          offset: message.location.memberOffset, reason: "UID \(message.uid) does not match its SHA-256")
-      }
-      result[message.uid] = bytes
+    let result = try fetchReadable(keys)
+    if let (uid, reason) = result.unreadable.min(by: { $0.key < $1.key }) {
+      throw ArchiveError.unreadable(path: archive.layout.root, offset: 0, reason: "UID \(uid): \(reason)")
     }
-    return result
+    return result.bodies
+  }
+
+  /// Reads each gzip member once; when one is damaged, its messages are read one by one so
+  /// that only those that cannot be read are reported, with the file and offset.
+  public func fetchReadable(_ keys: [UInt32]) throws -> (bodies: [UInt32: [UInt8]], unreadable: [UInt32: String]) {
+    let messages = try archive.messages(try openFolder(), uids: keys)
+    var bodies: [UInt32: [UInt8]] = [:]
+    var unreadable: [UInt32: String] = [:]
+    func take(_ message: ArchivedMessage, _ bytes: [UInt8]) {
+      if ContentHasher.hash(bytes) == message.sha256 {
+        bodies[message.uid] = bytes
+      } else {
+        unreadable[message.uid] =
+          "\(path(of: message)): the message at byte \(message.location.recordOffset) of "
+          + "the gzip member at byte \(message.location.memberOffset) does not match its SHA-256"
+      }
+    }
+    if let all = try? archive.read(messages) {
+      for (message, bytes) in zip(messages, all) { take(message, bytes) }
+      return (bodies, unreadable)
+    }
+    for message in messages {
+      do {
+        take(message, try archive.read([message])[0])
+      } catch {
+        unreadable[message.uid] = "\(error)"
+      }
+    }
+    return (bodies, unreadable)
+  }
+
+  private func path(of message: ArchivedMessage) -> String {
+    archive.layout.dataPath(directory: message.location.directory, file: message.location.file)
   }
 
   public func flags(changedSince modSeq: UInt64?) throws -> [SourceFlags] {

@@ -27,6 +27,10 @@ public protocol MessageSource: AnyObject, Sendable {
   /// The bytes of these messages, exactly as stored; keys no longer present are left out.
   func fetch(_ keys: [UInt32]) throws -> [UInt32: [UInt8]]
 
+  /// `fetch`, telling apart messages that are there but cannot be read (a damaged archive
+  /// record), with the reason: the engine records those as failed instead of gone.
+  func fetchReadable(_ keys: [UInt32]) throws -> (bodies: [UInt32: [UInt8]], unreadable: [UInt32: String])
+
   /// Current flags of the messages whose flags changed since `modSeq`, or of every message
   /// when `modSeq` is nil or the source keeps no modification sequences.
   func flags(changedSince modSeq: UInt64?) throws -> [SourceFlags]
@@ -39,6 +43,12 @@ public protocol MessageSource: AnyObject, Sendable {
   func close()
   /// Drops the session without a word (after an error).
   func abandon()
+}
+
+extension MessageSource {
+  public func fetchReadable(_ keys: [UInt32]) throws -> (bodies: [UInt32: [UInt8]], unreadable: [UInt32: String]) {
+    (try fetch(keys), [:])
+  }
 }
 
 /// Turns a source's own message names (POP3 UIDLs) into the numeric keys the engine
