@@ -9,7 +9,8 @@ build:
 	scripts/install-test-deps
 	swift build -c release $(SWIFT_FLAGS)
 
-# Builds the tool and shows it at work against a private Dovecot (probe, folders).
+# Builds the tool and shows it at work against private Dovecots (probe, folders, migrate,
+# backup, archive, restore).
 demo: build
 	swift build -c release --product mailferry-demo $(SWIFT_FLAGS)
 	.build/release/mailferry-demo .build/release/mailferry

@@ -35,7 +35,7 @@ public final class Archive: @unchecked Sendable {
     let layout = ArchiveLayout(root: path)
     switch mode {
     case .reading:
-      guard exists(at: path) else { throw ArchiveError.notAnArchive(path: path) }
+      guard exists(at: path) else { throw ArchiveError.noArchiveYet(path: path) }
       return [try ExclusiveLock.acquire(path: layout.readLockPath, purpose: purpose, shared: true)]
     case .writing:
       try FileSecurity.createPrivateDirectory(atPath: layout.root)
@@ -76,17 +76,13 @@ public final class Archive: @unchecked Sendable {
     }
     var isDirectory: ObjCBool = false
     let exists = files.fileExists(atPath: layout.root, isDirectory: &isDirectory)
-    guard create else {
-      throw exists
-        ? ArchiveError.notAnArchive(path: layout.root)
-        : FileError(path: layout.root, operation: "open archive", errno: ENOENT)
-    }
-    if exists {
-      let entries = try files.contentsOfDirectory(atPath: layout.root).filter {
+    let entries =
+      exists && isDirectory.boolValue
+      ? try files.contentsOfDirectory(atPath: layout.root).filter {
         !ArchiveLayout.lockFiles.contains($0) && $0 != markerAside
-      }
-      guard isDirectory.boolValue, entries.isEmpty else { throw ArchiveError.notAnArchive(path: layout.root) }
-    }
+      } : []
+    if exists && (!isDirectory.boolValue || !entries.isEmpty) { throw ArchiveError.notAnArchive(path: layout.root) }
+    guard create else { throw ArchiveError.noArchiveYet(path: layout.root) }
     try FileSecurity.createPrivateDirectory(atPath: layout.root)
     chmod(layout.root, 0o700)
     // The marker first, whole or not at all (written aside, then renamed): a run killed

@@ -5,6 +5,8 @@ import MailCore
 public enum ArchiveError: UserFacingError, Equatable, Sendable {
   /// The directory holds something that is not a MailFerry archive.
   case notAnArchive(path: String)
+  /// Nothing was backed up there yet (missing, empty, or only lock files).
+  case noArchiveYet(path: String)
   /// The archive was written by a newer MailFerry.
   case unsupportedFormat(path: String, version: Int)
   /// A data file is shorter than the catalog says: committed messages are missing.
@@ -19,6 +21,8 @@ public enum ArchiveError: UserFacingError, Equatable, Sendable {
     switch self {
     case .notAnArchive(let path):
       return "\(path) is not a MailFerry archive (no 'mailferry-archive' file, and the directory is not empty)"
+    case .noArchiveYet(let path):
+      return "\(path) holds no MailFerry archive yet"
     case .unsupportedFormat(let path, let version):
       return "\(path) is an archive of format \(version), which this MailFerry does not know"
     case .dataMissing(let path, let expected, let found):
@@ -35,6 +39,7 @@ public enum ArchiveError: UserFacingError, Equatable, Sendable {
   public var hint: String? {
     switch self {
     case .notAnArchive: return "give an empty or new directory, or an archive made by 'mailferry backup'"
+    case .noArchiveYet: return "back something up into it first ('mailferry backup SOURCE DIR'), or check the path"
     case .unsupportedFormat: return "use a newer MailFerry to read it"
     case .dataMissing, .unreadable:
       return "run 'mailferry archive verify DIR' to see what is damaged, then 'mailferry archive reindex DIR'"

@@ -4,7 +4,7 @@ import Transport
 
 /// Turns a URL and the common options into a logged-in IMAP session.
 struct IMAPSessionOptions {
-  let server: ServerOptions
+  var server: ServerOptions
   private(set) var account: IMAPAccount
   var url: ServerURL { server.url }
   var trace: ProtocolTrace? { server.trace }

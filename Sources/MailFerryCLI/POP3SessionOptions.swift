@@ -4,7 +4,7 @@ import Transport
 
 /// Turns a `pop3://` / `pop3s://` URL and the common options into a logged-in POP3 session.
 struct POP3SessionOptions {
-  let server: ServerOptions
+  var server: ServerOptions
   private(set) var account: POP3Account
   var url: ServerURL { server.url }
 

@@ -8,19 +8,26 @@ enum PasswordSource {
   /// `--source-password-file`, `MAILFERRY_SOURCE_PASSWORD`.
   static func resolve(
     _ arguments: ParsedArguments, environment: [String: String], console: Console, user: String, server: String,
-    side: String? = nil, prompt: (String) -> String? = PasswordSource.promptOnTerminal
+    side: String? = nil, soleServer: Bool = false, prompt: (String) -> String? = PasswordSource.promptOnTerminal
   ) throws -> String {
     let option = side.map { "\($0)-" } ?? ""
     let variable = "MAILFERRY_" + (side.map { "\($0.uppercased())_" } ?? "") + "PASSWORD"
-    if let file = arguments.value("\(option)password-file") { return try fromFile(file, console: console) }
-    if let command = arguments.value("\(option)password-command") {
-      return try fromCommand(command, purpose: "--\(option)password-command")
+    // The only server of a job (a backup, a restore) also takes the one-server names.
+    let prefixes = soleServer && !option.isEmpty ? [option, ""] : [option]
+    for prefix in prefixes {
+      if let file = arguments.value("\(prefix)password-file") { return try fromFile(file, console: console) }
+      if let command = arguments.value("\(prefix)password-command") {
+        return try fromCommand(command, purpose: "--\(prefix)password-command")
+      }
     }
-    if let password = environment[variable], !password.isEmpty { return password }
+    for name in soleServer && !option.isEmpty ? [variable, "MAILFERRY_PASSWORD"] : [variable] {
+      if let password = environment[name], !password.isEmpty { return password }
+    }
     if console.isTerminal, let typed = prompt("Password for \(user) at \(server): "), !typed.isEmpty { return typed }
     throw ConfigurationError(
       what: "password for \(user) at \(server)", problem: "was not given",
-      fix: "set \(variable), or pass --\(option)password-file FILE or --\(option)password-command CMD")
+      fix: "set \(soleServer && !option.isEmpty ? "MAILFERRY_PASSWORD or " : "")\(variable), or pass "
+        + "--\(option)password-file FILE or --\(option)password-command CMD")
   }
 
   /// The first line of `path`. Warns when others may read the file.

@@ -21,7 +21,7 @@ struct SMTPSessionOptions {
       help: "SMTP/LMTP target: first pause before such a retry, doubled each time (default 10)."),
   ]
 
-  let server: ServerOptions
+  var server: ServerOptions
   private(set) var account: SMTPAccount
   let recipients: [String]
   let sender: SMTPSink.Sender

@@ -11,8 +11,11 @@ struct ServerOptions {
   let tls: TLSOptions
   let timeout: Double
   let trace: ProtocolTrace?
-  /// "source" or "target" in a two-server command, nil otherwise.
+  /// "source" or "target" in a two-sided command, nil otherwise.
   let side: String?
+  /// The other side is an archive or a local store: the one-server password options and
+  /// `MAILFERRY_PASSWORD` apply too.
+  var soleServer = false
   let arguments: ParsedArguments
   let command: String
 
@@ -56,13 +59,15 @@ struct ServerOptions {
   /// The password or token, from the sources the options name.
   func credential(console: Console) throws -> IMAPCredential {
     let option = side.map { "\($0)-" } ?? ""
-    if let command = arguments.value("\(option)oauth-token-command") {
-      return .oauth2Token(try PasswordSource.fromCommand(command, purpose: "--\(option)oauth-token-command"))
+    for prefix in soleServer ? [option, ""] : [option] {
+      if let command = arguments.value("\(prefix)oauth-token-command") {
+        return .oauth2Token(try PasswordSource.fromCommand(command, purpose: "--\(prefix)oauth-token-command"))
+      }
     }
     return .password(
       try PasswordSource.resolve(
         arguments, environment: ProcessInfo.processInfo.environment, console: console, user: user,
-        server: url.display, side: side))
+        server: url.display, side: side, soleServer: soleServer))
   }
 
   func warnIfInsecure(_ console: Console) {

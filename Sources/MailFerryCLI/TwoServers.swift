@@ -17,6 +17,13 @@ struct TwoServers {
       .init(name: "target-password-file", valueName: "FILE", help: "Target password from FILE's first line."),
       .init(name: "target-password-command", valueName: "CMD", help: "Target password from CMD's first line."),
       .init(name: "target-oauth-token-command", valueName: "CMD", help: "OAuth2 token for the target from CMD."),
+      .init(
+        name: "password-file", valueName: "FILE",
+        help: "When only one side is a server (backup, restore): its password from FILE."),
+      .init(name: "password-command", valueName: "CMD", help: "When only one side is a server: its password from CMD."),
+      .init(
+        name: "oauth-token-command", valueName: "CMD",
+        help: "When only one side is a server: its OAuth2 token from CMD."),
       .init(name: "ca-file", valueName: "FILE", help: "Trust the CA certificates in FILE (both servers)."),
       .init(name: "source-ca-file", valueName: "FILE", help: "Trust the CA certificates in FILE for the source."),
       .init(name: "target-ca-file", valueName: "FILE", help: "Trust the CA certificates in FILE for the target."),
@@ -62,10 +69,13 @@ struct TwoServers {
     // Read every option and password first, then log in on each side once, so a wrong
     // password or certificate fails before any work starts.
     var logins: [() throws -> Void] = []
+    let soleServer = source.serverURL == nil || target.serverURL == nil
     connectSourceIMAP = nil
     connectTargetIMAP = nil
 
     var locks: [ExclusiveLock] = []
+    var openArchive: () throws -> Void = {}
+    var createArchive: () throws -> Void = {}
     switch source {
     case .archive(let path):
       locks += try Archive.lock(path: path, purpose: command, mode: .reading)
@@ -74,14 +84,18 @@ struct TwoServers {
     case .local(let kind, let path):
       connectSource = try LocalStores.source(kind, path: path)
     case .server(let url) where url.scheme == .pop3 || url.scheme == .pop3s:
-      let source = try POP3SessionOptions(
+      var sourceOptions = try POP3SessionOptions(
         sourceText, arguments: arguments, command: command, side: "source", sharedTrace: trace)
+      sourceOptions.server.soleServer = soleServer
+      let source = sourceOptions
       let credential = try source.credential(console: console)
       logins.append { try source.openSession(console: console, credential: credential).logout() }
       connectSource = { POP3Source(try source.openSession(console: silent, credential: credential)) }
     case .server(let url) where url.scheme == .imap || url.scheme == .imaps:
-      let source = try IMAPSessionOptions(
+      var sourceOptions = try IMAPSessionOptions(
         sourceText, arguments: arguments, command: command, side: "source", sharedTrace: trace)
+      sourceOptions.server.soleServer = soleServer
+      let source = sourceOptions
       let credential = try source.credential(console: console)
       logins.append { try source.openSession(console: console, credential: credential).logout() }
       let connect: Verification.Connect = { try source.openSession(console: silent, credential: credential) }
@@ -100,8 +114,9 @@ struct TwoServers {
           what: "archive \(path)", problem: "does not exist yet, so a dry run has nothing to compare with",
           fix: "run without --dry-run to create it (everything in the source is new to it)")
       }
-      locks += try Archive.lock(path: path, purpose: command, mode: .writing)
-      _ = try Archive(path: path, create: true)
+      // Locked and created after the logins below, so a wrong password leaves nothing behind.
+      openArchive = { locks += try Archive.lock(path: path, purpose: command, mode: .writing) }
+      createArchive = { _ = try Archive(path: path, create: true) }
       let level = try Self.compressionLevel(arguments, command: command)
       connectTarget = {
         let archive = try Archive(path: path, create: false)
@@ -111,14 +126,18 @@ struct TwoServers {
     case .local(let kind, let path):
       connectTarget = try LocalStores.sink(kind, path: path)
     case .server(let url) where url.scheme == .smtp || url.scheme == .smtps || url.scheme == .lmtp:
-      let target = try SMTPSessionOptions(
+      var targetOptions = try SMTPSessionOptions(
         targetText, arguments: arguments, command: command, side: "target", sharedTrace: trace)
+      targetOptions.server.soleServer = soleServer
+      let target = targetOptions
       let credential = try target.credential(console: console)
       logins.append { try target.openSession(console: console, credential: credential).quit() }
       connectTarget = { target.sink(try target.openSession(console: silent, credential: credential)) }
     case .server(let url) where url.scheme == .imap || url.scheme == .imaps:
-      let target = try IMAPSessionOptions(
+      var targetOptions = try IMAPSessionOptions(
         targetText, arguments: arguments, command: command, side: "target", sharedTrace: trace)
+      targetOptions.server.soleServer = soleServer
+      let target = targetOptions
       let credential = try target.credential(console: console)
       logins.append { try target.openSession(console: console, credential: credential).logout() }
       let connect: Verification.Connect = { try target.openSession(console: silent, credential: credential) }
@@ -129,7 +148,6 @@ struct TwoServers {
         what: "target '\(url.display)'", problem: "cannot be written to (\(url.scheme.rawValue) is read only)",
         fix: "write to imap(s)://, smtp(s)://, lmtp://, an archive directory, maildir:, mbox: or eml:PATH")
     }
-    archiveLocks = locks
     // A server that says "try again" (busy maildrop, temporary authentication failure) gets
     // two more tries; a wrong password or certificate fails at once.
     for login in logins {
@@ -144,6 +162,9 @@ struct TwoServers {
         }
       }
     }
+    try openArchive()
+    archiveLocks = locks
+    try createArchive()
   }
 
   /// `--compression N` (1 fast … 9 small, default 6) for archive targets.

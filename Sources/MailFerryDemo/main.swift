@@ -4,7 +4,8 @@ import TestSupport
 // mailferry-demo: starts a private Dovecot on loopback, creates an account with a few
 // folders of messages, and runs the real `mailferry` binary against it (probe, folders),
 // then migrates the account to a second Dovecot laid out like another provider, twice,
-// printing what it prints. `make demo` runs it.
+// backs it up into an archive, looks inside it and restores one folder, printing what it
+// prints. `make demo` runs it.
 
 let binary = CommandLine.arguments.dropFirst().first ?? ".build/release/mailferry"
 guard FileManager.default.isExecutableFile(atPath: binary) else {
@@ -65,3 +66,22 @@ try show(
 print("Run again: only what is new moves (nothing, here).\n")
 try show(migrate, environment: passwords)
 try show(["folders", targetURL, "--ca-file", target.caFile], environment: ["MAILFERRY_PASSWORD": targetUser.password])
+
+// Backup into an archive, look inside it, restore one folder into a fresh account.
+let archive = NSTemporaryDirectory() + "mailferry-demo-archive-\(getpid())"
+defer { try? FileManager.default.removeItem(atPath: archive) }
+print("Back the account up into an archive directory, twice (the second run stores nothing).\n")
+let backup = ["backup", url, archive, "--ca-file", server.caFile]
+try show(backup)
+try show(backup)
+try show(["archive", "list", archive])
+try show(["archive", "search", archive, "--subject", "Größe", "--folder", "Projekte/Größe & Co"])
+try show(["archive", "verify", archive])
+let restoreUser = try target.createUser("restored")
+print("Restore one folder into a fresh account on the second Dovecot.\n")
+try show(
+  [
+    "restore", archive, "imaps://\(restoreUser.name)@localhost:\(target.imapsPort)", "--folder",
+    "Projekte/Größe & Co", "--ca-file", target.caFile, "--state", archive + "-restore.sqlite",
+  ], environment: ["MAILFERRY_PASSWORD": restoreUser.password])
+try? FileManager.default.removeItem(atPath: archive + "-restore.sqlite")

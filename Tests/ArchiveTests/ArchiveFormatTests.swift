@@ -229,7 +229,9 @@ import Testing
     #expect(throws: ArchiveError.notAnArchive(path: directory.path)) {
       try Archive(path: directory.path, create: true)
     }
-    #expect(throws: FileError.self) { try Archive(path: directory.file("missing"), create: false) }
+    #expect(throws: ArchiveError.noArchiveYet(path: directory.file("missing"))) {
+      try Archive(path: directory.file("missing"), create: false)
+    }
   }
 
   @Test func manifestLinesRoundTrip() throws {
