@@ -217,7 +217,18 @@ import Transport
   @Test func aSecondRunWhileOneIsGoingStopsAtOnce() throws {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     try fill(sourceUser, folders: ["INBOX": 2])
-    #expect(CapturedRun(["backup", url(sourceUser), archivePath] + sourceOptions).status == .success)
+    // A wrong password stops before anything is created.
+    try Data("wrong".utf8).write(to: URL(fileURLWithPath: "\(directory)/wrong.pw"))
+    let wrong = CapturedRun(
+      ["backup", url(sourceUser), archivePath, "--password-file", "\(directory)/wrong.pw", "--ca-file", server.caFile])
+    #expect(wrong.status == .failure)
+    #expect(wrong.err.contains("login as \(sourceUser.name) failed"), "\(wrong.err)")
+    #expect(!FileManager.default.fileExists(atPath: archivePath))
+    #expect(CapturedRun(["archive", "list", archivePath]).err.contains("holds no MailFerry archive yet"))
+    // The only server of a backup takes the plain --password-file.
+    let first = CapturedRun(
+      ["backup", url(sourceUser), archivePath, "--password-file", "\(directory)/source.pw", "--ca-file", server.caFile])
+    #expect(first.status == .success, "\(first.err)")
     let lock = try ExclusiveLock.acquire(path: archivePath + "/lock", purpose: "backup")
     defer { lock.release() }
     let blocked = CapturedRun(["backup", url(sourceUser), archivePath] + sourceOptions)
