@@ -132,48 +132,9 @@ print(
 
 /// isync's mbsync, copying the account into a local Maildir (it writes files; we do not).
 @MainActor func mbsyncFetch() throws -> (messages: Int, bytes: Int)? {
-  guard Subprocess.exists("mbsync") else { return nil }
-  let directory = NSTemporaryDirectory() + "mailferry-bench-mbsync-\(getpid())"
-  try? FileManager.default.removeItem(atPath: directory)
-  try FileManager.default.createDirectory(atPath: directory + "/mail", withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(atPath: directory) }
-  let config = """
-    IMAPAccount bench
-    Host localhost
-    Port \(server.imapsPort)
-    User \(user.name)
-    Pass \(user.password)
-    SSLType IMAPS
-    CertificateFile \(server.caFile)
-    PipelineDepth 50
-
-    IMAPStore remote
-    Account bench
-
-    MaildirStore local
-    Path \(directory)/mail/
-    Inbox \(directory)/mail/INBOX
-    SubFolders Verbatim
-
-    Channel bench
-    Far :remote:
-    Near :local:
-    Patterns *
-    Create Near
-    Sync Pull
-    SyncState *
-
-    """
-  try config.write(toFile: directory + "/mbsyncrc", atomically: true, encoding: .utf8)
-  let result = try Subprocess.run(["mbsync", "-q", "-c", directory + "/mbsyncrc", "bench"], check: false)
-  guard result.status == 0 else {
-    print("  mbsync failed: \(result.stderr.prefix(300))")
-    return nil
-  }
-  let files =
-    FileManager.default.enumerator(atPath: directory + "/mail")?.compactMap { $0 as? String }
-    .filter { $0.contains("/cur/") || $0.contains("/new/") } ?? []
-  return (files.count, totalBytes)
+  guard let maildir = try mbsyncMaildir(server: server, account: account, password: user.password) else { return nil }
+  try? FileManager.default.removeItem(atPath: maildir.directory)
+  return (maildir.files, totalBytes)
 }
 
 // MARK: Measurement
