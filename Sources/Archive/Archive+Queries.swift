@@ -55,13 +55,18 @@ extension Archive {
       conditions.append("m.message_id = ?")
       bindings.append(.text(MessageID(fieldValue: wanted)?.normalized ?? messageID))
     }
-    if let from = query.from {
-      conditions.append("instr(lower(m.from_address), lower(?)) > 0")
-      bindings.append(.text(from))
-    }
-    if let subject = query.subject {
-      conditions.append("instr(lower(m.subject), lower(?)) > 0")
-      bindings.append(.text(subject))
+    // SQLite's lower() folds ASCII only: text with other letters is matched here instead.
+    var matchHere: [(KeyPath<ArchivedMessage, String?>, String)] = []
+    for (column, text, path) in [
+      ("m.from_address", query.from, \ArchivedMessage.from), ("m.subject", query.subject, \ArchivedMessage.subject),
+    ] {
+      guard let text else { continue }
+      if text.unicodeScalars.allSatisfy(\.isASCII) {
+        conditions.append("instr(lower(\(column)), lower(?)) > 0")
+        bindings.append(.text(text))
+      } else {
+        matchHere.append((path, text.lowercased()))
+      }
     }
     if let since = query.since {
       conditions.append("m.internal_date >= ?")
@@ -75,6 +80,10 @@ extension Archive {
       conditions.append("f.name = ?")
       bindings.append(.text(folder))
     }
-    return try catalog.messages(where: conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), bindings)
+    let found = try catalog.messages(where: conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), bindings)
+    guard !matchHere.isEmpty else { return found }
+    return found.filter { message in
+      matchHere.allSatisfy { path, text in message[keyPath: path]?.lowercased().contains(text) == true }
+    }
   }
 }

@@ -126,7 +126,7 @@ import Transport
     #expect(Set(shared.map(\.location)).count == 1)
     #expect(shared.allSatisfy { $0.origin?.account == url(sourceUser) && $0.origin?.uid == 1 })
     #expect(try archive.folder(named: "Sent")?.specialUse == "\\Sent")
-    let found = CapturedRun(["archive", "search", archivePath, "--subject", "PROJEKTE/größe", "--since", "2024-09-04"])
+    let found = CapturedRun(["archive", "search", archivePath, "--subject", "PROJEKTE/GRÖßE", "--since", "2024-09-04"])
     #expect(found.err.contains("2 message(s)"), "\(found.out)\(found.err)")
     #expect(CapturedRun(["archive", "verify", archivePath]).status == .success)
 
