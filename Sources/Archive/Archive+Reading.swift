@@ -58,22 +58,39 @@ private struct MemberKey: Hashable {
   var offset: Int
 }
 
+/// A data file open for reading, closed when released.
+final class ReadOnlyFile {
+  let path: String
+  private let descriptor: Int32
+
+  init(path: String) throws {
+    self.path = path
+    descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw FileError(path: path, operation: "open", errno: errno) }
+  }
+
+  deinit { close(descriptor) }
+
+  /// Inflates the file from compressed offset `start` on (the reader keeps the file open).
+  func gzipReader(from start: Int) throws -> GzipReader {
+    var position = start
+    return try GzipReader { [self] buffer in
+      let count = pread(descriptor, buffer.baseAddress, buffer.count, off_t(position))
+      if count < 0 { throw FileError(path: path, operation: "read", errno: errno) }
+      position += count
+      return count
+    }
+  }
+}
+
 /// Decompresses one gzip member of a data file, starting at its compressed offset.
 enum MemberReader {
   private struct Enough: Error {}
 
   /// The member's decompressed bytes, at least `upTo` of them (or the whole member).
   static func decompress(path: String, memberOffset: Int, upTo needed: Int) throws -> [UInt8] {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { throw FileError(path: path, operation: "open", errno: errno) }
-    defer { close(descriptor) }
-    var position = memberOffset
-    let reader = try GzipReader { buffer in
-      let count = pread(descriptor, buffer.baseAddress, buffer.count, off_t(position))
-      if count < 0 { throw FileError(path: path, operation: "read", errno: errno) }
-      position += count
-      return count
-    }
+    let file = try ReadOnlyFile(path: path)
+    let reader = try file.gzipReader(from: memberOffset)
     var plain: [UInt8] = []
     do {
       try reader.readAll(

@@ -18,7 +18,7 @@ extension Archive {
   ) throws -> (
     folder: ArchiveFolder, repairedBytes: Int
   ) {
-    try FolderLocks.lock(layout.root + "\u{0}" + name) {
+    try withFolderLock(name) {
       if var folder = try catalog.folder(named: name) {
         var repaired = 0
         guard var file = try catalog.files(folder: folder.id).last else { return (folder, 0) }
@@ -26,13 +26,9 @@ extension Archive {
         if let specialUse, specialUse != folder.specialUse {
           // A new header line in the manifest carries the change, so a reindex keeps it.
           folder.specialUse = specialUse
-          file.manifestLength += try appendManifest(
-            [.folder(name: folder.name, validity: folder.validity, specialUse: specialUse)], folder: folder, file: file)
-          try catalog.database.transaction {
-            try catalog.setSpecialUse(folder: folder.id, specialUse)
-            try catalog.database.run(
-              "UPDATE files SET manifest_length = ? WHERE id = ?", .int(file.manifestLength), .integer(file.id))
-          }
+          try record(
+            [.folder(name: folder.name, validity: folder.validity, specialUse: specialUse)], folder: folder, file: &file
+          ) { try catalog.setSpecialUse(folder: folder.id, specialUse) }
         }
         return (folder, repaired)
       }
@@ -111,7 +107,7 @@ extension Archive {
   /// leaves at most an uncommitted tail, cut off by the next `prepareFolder`. Returns the
   /// UIDs given, in order.
   public func append(_ messages: [MessageToArchive], to folder: ArchiveFolder) throws -> [UInt32] {
-    try FolderLocks.lock(layout.root + "\u{0}" + folder.name) {
+    try withFolderLock(folder.name) {
       guard let current = try catalog.folder(named: folder.name) else {
         throw ArchiveError.noSuchFolder(name: folder.name)
       }
@@ -189,18 +185,9 @@ extension Archive {
   /// Records new flags for messages of `folder` (manifest first, then catalog).
   public func setFlags(_ changes: [(uid: UInt32, flags: [String])], in folder: ArchiveFolder) throws {
     guard !changes.isEmpty else { return }
-    try FolderLocks.lock(layout.root + "\u{0}" + folder.name) {
-      guard var file = try catalog.files(folder: folder.id).last else {
-        throw ArchiveError.noSuchFolder(name: folder.name)
-      }
-      let now = Int64(Date().timeIntervalSince1970)
-      file.manifestLength += try appendManifest(
-        changes.map { .flags(uid: $0.uid, flags: $0.flags, at: now) }, folder: folder, file: file)
-      try catalog.database.transaction {
-        try catalog.setFlags(folder: folder.id, changes)
-        try catalog.database.run(
-          "UPDATE files SET manifest_length = ? WHERE id = ?", .int(file.manifestLength), .integer(file.id))
-      }
+    let now = Int64(Date().timeIntervalSince1970)
+    try recordInCurrentFile(changes.map { .flags(uid: $0.uid, flags: $0.flags, at: now) }, folder: folder) {
+      try catalog.setFlags(folder: folder.id, changes)
     }
   }
 
@@ -210,20 +197,10 @@ extension Archive {
   ) throws {
     let ranges = ManifestEntry.ranges(uids)
     guard !ranges.isEmpty else { return }
-    try FolderLocks.lock(layout.root + "\u{0}" + folder.name) {
-      guard var file = try catalog.files(folder: folder.id).last else {
-        throw ArchiveError.noSuchFolder(name: folder.name)
-      }
-      let now = Int64(Date().timeIntervalSince1970)
-      file.manifestLength += try appendManifest(
-        [.present(account: account, folder: sourceFolder, validity: validity, uids: ranges, at: now)], folder: folder,
-        file: file)
-      try catalog.database.transaction {
-        try catalog.markPresent(account: account, folder: sourceFolder, validity: validity, uids: ranges, at: now)
-        try catalog.database.run(
-          "UPDATE files SET manifest_length = ? WHERE id = ?", .int(file.manifestLength), .integer(file.id))
-      }
-    }
+    let now = Int64(Date().timeIntervalSince1970)
+    try recordInCurrentFile(
+      [.present(account: account, folder: sourceFolder, validity: validity, uids: ranges, at: now)], folder: folder
+    ) { try catalog.markPresent(account: account, folder: sourceFolder, validity: validity, uids: ranges, at: now) }
   }
 
   private func startNextFile(after file: CatalogFile, folder: ArchiveFolder) throws -> CatalogFile {
@@ -233,6 +210,37 @@ extension Archive {
       directory: folder.directory, dataName: name,
       header: .folder(name: folder.name, validity: folder.validity, specialUse: folder.specialUse))
     return try catalog.addFile(folder: folder.id, name: name, manifestLength: header)
+  }
+
+  /// `record` in the folder's current data file's manifest, under the folder's lock.
+  private func recordInCurrentFile(
+    _ lines: [ManifestEntry], folder: ArchiveFolder, catalogChange: () throws -> Void
+  ) throws {
+    try withFolderLock(folder.name) {
+      guard var file = try catalog.files(folder: folder.id).last else {
+        throw ArchiveError.noSuchFolder(name: folder.name)
+      }
+      try record(lines, folder: folder, file: &file, catalogChange: catalogChange)
+    }
+  }
+
+  /// A change that is not a batch of messages: its manifest lines first (synced), then the
+  /// catalog change and the manifest's new committed length in one transaction.
+  private func record(
+    _ lines: [ManifestEntry], folder: ArchiveFolder, file: inout CatalogFile, catalogChange: () throws -> Void
+  ) throws {
+    file.manifestLength += try appendManifest(lines, folder: folder, file: file)
+    let committed = file
+    try catalog.database.transaction {
+      try catalogChange()
+      try catalog.database.run(
+        "UPDATE files SET manifest_length = ? WHERE id = ?", .int(committed.manifestLength), .integer(committed.id))
+    }
+  }
+
+  /// Runs `body` holding this process's lock on one folder of this archive.
+  private func withFolderLock<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+    try FolderLocks.lock(layout.root + "\u{0}" + name, body)
   }
 
   /// Appends manifest lines at the committed length and syncs; returns the bytes written.

@@ -349,16 +349,7 @@ struct MemberScan {
 /// it can still be read from their own offsets).
 func scanMembers(path: String, onMember: (_ offset: Int, _ plain: [UInt8]) throws -> Void) throws -> MemberScan {
   var scan = MemberScan(fileSize: DurableFile.size(ofPath: path) ?? 0)
-  let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-  guard descriptor >= 0 else { throw FileError(path: path, operation: "open", errno: errno) }
-  defer { close(descriptor) }
-  var position = 0
-  let reader = try GzipReader { buffer in
-    let count = pread(descriptor, buffer.baseAddress, buffer.count, off_t(position))
-    if count < 0 { throw FileError(path: path, operation: "read", errno: errno) }
-    position += count
-    return count
-  }
+  let reader = try ReadOnlyFile(path: path).gzipReader(from: 0)
   var current: [UInt8] = []
   var memberStart = 0
   do {

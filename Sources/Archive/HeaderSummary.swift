@@ -15,10 +15,6 @@ struct HeaderSummary {
 
   /// The address in `Name <a@b>` or a bare `a@b`, lower-cased; else the whole value.
   static func address(_ value: String) -> String {
-    if let open = value.lastIndex(of: "<"), let close = value[open...].firstIndex(of: ">") {
-      return value[value.index(after: open)..<close].lowercased()
-    }
-    if let word = value.split(separator: " ").first(where: { $0.contains("@") }) { return word.lowercased() }
-    return value
+    MessageHeader.address(in: value).map { $0.lowercased() } ?? value
   }
 }

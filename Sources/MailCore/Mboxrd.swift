@@ -23,14 +23,11 @@ public enum Mboxrd {
   /// `MAILER-DAEMON`.
   public static func sender(of message: [UInt8]) -> String {
     for field in ["Return-Path", "From"] {
-      guard let value = MessageHeader.field(field, in: message) else { continue }
-      if let open = value.lastIndex(of: "<"), let close = value[open...].firstIndex(of: ">") {
-        let address = value[value.index(after: open)..<close]
-        if !address.isEmpty { return String(address) }
-        if field == "Return-Path" { return "MAILER-DAEMON" }
-        continue
-      }
-      if let word = value.split(separator: " ").first(where: { $0.contains("@") }) { return String(word) }
+      guard let value = MessageHeader.field(field, in: message),
+        let address = MessageHeader.address(in: value)
+      else { continue }
+      if !address.isEmpty { return String(address) }
+      if field == "Return-Path" { return "MAILER-DAEMON" }
     }
     return "MAILER-DAEMON"
   }

@@ -39,6 +39,15 @@ public enum MessageHeader {
     }
     return nil
   }
+
+  /// The address in an address field's value: what the last `<…>` holds (possibly empty, as
+  /// in `Return-Path: <>`), else the first word with an `@`; nil when there is neither.
+  public static func address(in value: String) -> Substring? {
+    if let open = value.lastIndex(of: "<"), let close = value[open...].firstIndex(of: ">") {
+      return value[value.index(after: open)..<close]
+    }
+    return value.split(separator: " ").first { $0.contains("@") }
+  }
 }
 
 extension String {

@@ -74,15 +74,26 @@ struct RestoreCommand: Subcommand {
     let servers = try TwoServers(arguments, command: Self.spec.name, console: console)
     var options = try MigrateCommand.options(arguments, sourceFolder: "", command: Self.spec.name)
     let archive = try Archive(path: path, create: false)
-    let names = Set(try archive.folders().map(\.name))
-    for folder in arguments.values("folder") {
-      guard names.contains(folder) else { throw ArchiveError.noSuchFolder(name: folder) }
-      options.include.append("^" + NSRegularExpression.escapedPattern(for: folder) + "$")
-    }
+    let names = try Self.include(arguments.values("folder"), of: archive, in: &options)
     if let destination = arguments.value("to-folder") {
       for name in names { options.folderMap[name] = destination }
     }
     return try MigrateCommand.runJob(servers, options: options, arguments: arguments, console: console)
+  }
+
+  /// Limits the job to the archive folders named by `--folder` (exact names; one the archive
+  /// does not have is an error). Returns every folder name of the archive.
+  static func include(
+    _ folders: [String], of archive: Archive, in options: inout MigrationOptions
+  ) throws -> Set<
+    String
+  > {
+    let names = Set(try archive.folders().map(\.name))
+    for folder in folders {
+      guard names.contains(folder) else { throw ArchiveError.noSuchFolder(name: folder) }
+      options.include.append("^" + NSRegularExpression.escapedPattern(for: folder) + "$")
+    }
+    return names
   }
 }
 
@@ -127,11 +138,8 @@ struct ExportCommand: Subcommand {
       target: "\(format):\(arguments.positionals[1])"
     )
     var options = try MigrateCommand.options(arguments, sourceFolder: "", command: Self.spec.name)
-    let names = Set(try Archive(path: path, create: false).folders().map(\.name))
-    for folder in arguments.values("folder") {
-      guard names.contains(folder) else { throw ArchiveError.noSuchFolder(name: folder) }
-      options.include.append("^" + NSRegularExpression.escapedPattern(for: folder) + "$")
-    }
+    _ = try RestoreCommand.include(
+      arguments.values("folder"), of: try Archive(path: path, create: false), in: &options)
     return try MigrateCommand.runJob(servers, options: options, arguments: arguments, console: console)
   }
 }

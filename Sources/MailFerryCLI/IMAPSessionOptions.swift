@@ -4,7 +4,7 @@ import Transport
 
 /// Turns a URL and the common options into a logged-in IMAP session.
 struct IMAPSessionOptions {
-  var server: ServerOptions
+  let server: ServerOptions
   private(set) var account: IMAPAccount
   var url: ServerURL { server.url }
   var trace: ProtocolTrace? { server.trace }
@@ -12,10 +12,10 @@ struct IMAPSessionOptions {
 
   init(
     _ urlText: String, arguments: ParsedArguments, command: String, side: String? = nil,
-    sharedTrace: ProtocolTrace? = nil
+    soleServer: Bool = false, sharedTrace: ProtocolTrace? = nil
   ) throws {
     server = try ServerOptions(
-      urlText, arguments: arguments, command: command, side: side, sharedTrace: sharedTrace,
+      urlText, arguments: arguments, command: command, side: side, soleServer: soleServer, sharedTrace: sharedTrace,
       accepting: [.imap, .imaps], example: "imaps://user@host (or imap:// for STARTTLS)")
     let url = server.url
     account = IMAPAccount(

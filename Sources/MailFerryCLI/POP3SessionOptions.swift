@@ -4,16 +4,16 @@ import Transport
 
 /// Turns a `pop3://` / `pop3s://` URL and the common options into a logged-in POP3 session.
 struct POP3SessionOptions {
-  var server: ServerOptions
+  let server: ServerOptions
   private(set) var account: POP3Account
   var url: ServerURL { server.url }
 
   init(
     _ urlText: String, arguments: ParsedArguments, command: String, side: String? = nil,
-    sharedTrace: ProtocolTrace? = nil
+    soleServer: Bool = false, sharedTrace: ProtocolTrace? = nil
   ) throws {
     server = try ServerOptions(
-      urlText, arguments: arguments, command: command, side: side, sharedTrace: sharedTrace,
+      urlText, arguments: arguments, command: command, side: side, soleServer: soleServer, sharedTrace: sharedTrace,
       accepting: [.pop3, .pop3s], example: "pop3s://user@host (or pop3:// for STLS)")
     let url = server.url
     if !url.path.isEmpty && url.path != "/" {

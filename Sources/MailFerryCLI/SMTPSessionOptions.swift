@@ -21,7 +21,7 @@ struct SMTPSessionOptions {
       help: "SMTP/LMTP target: first pause before such a retry, doubled each time (default 10)."),
   ]
 
-  var server: ServerOptions
+  let server: ServerOptions
   private(set) var account: SMTPAccount
   let recipients: [String]
   let sender: SMTPSink.Sender
@@ -30,10 +30,10 @@ struct SMTPSessionOptions {
 
   init(
     _ urlText: String, arguments: ParsedArguments, command: String, side: String? = nil,
-    sharedTrace: ProtocolTrace? = nil, forDelivery: Bool = true
+    soleServer: Bool = false, sharedTrace: ProtocolTrace? = nil, forDelivery: Bool = true
   ) throws {
     server = try ServerOptions(
-      urlText, arguments: arguments, command: command, side: side, sharedTrace: sharedTrace,
+      urlText, arguments: arguments, command: command, side: side, soleServer: soleServer, sharedTrace: sharedTrace,
       accepting: [.smtp, .smtps, .lmtp], example: "smtps://host, smtp://host (STARTTLS) or lmtp://host:24",
       userRequired: false)
     let url = server.url

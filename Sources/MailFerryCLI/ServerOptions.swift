@@ -15,15 +15,16 @@ struct ServerOptions {
   let side: String?
   /// The other side is an archive or a local store: the one-server password options and
   /// `MAILFERRY_PASSWORD` apply too.
-  var soleServer = false
+  let soleServer: Bool
   let arguments: ParsedArguments
   let command: String
 
   init(
-    _ urlText: String, arguments: ParsedArguments, command: String, side: String?, sharedTrace: ProtocolTrace?,
-    accepting schemes: [ServerURL.Scheme], example: String, userRequired: Bool = true
+    _ urlText: String, arguments: ParsedArguments, command: String, side: String?, soleServer: Bool = false,
+    sharedTrace: ProtocolTrace?, accepting schemes: [ServerURL.Scheme], example: String, userRequired: Bool = true
   ) throws {
     self.side = side
+    self.soleServer = soleServer
     self.arguments = arguments
     self.command = command
     let option = side.map { "\($0)-" } ?? ""

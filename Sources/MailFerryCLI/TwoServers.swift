@@ -74,8 +74,6 @@ struct TwoServers {
     connectTargetIMAP = nil
 
     var locks: [ExclusiveLock] = []
-    var openArchive: () throws -> Void = {}
-    var createArchive: () throws -> Void = {}
     switch source {
     case .archive(let path):
       locks += try Archive.lock(path: path, purpose: command, mode: .reading)
@@ -84,18 +82,14 @@ struct TwoServers {
     case .local(let kind, let path):
       connectSource = try LocalStores.source(kind, path: path)
     case .server(let url) where url.scheme == .pop3 || url.scheme == .pop3s:
-      var sourceOptions = try POP3SessionOptions(
-        sourceText, arguments: arguments, command: command, side: "source", sharedTrace: trace)
-      sourceOptions.server.soleServer = soleServer
-      let source = sourceOptions
+      let source = try POP3SessionOptions(
+        sourceText, arguments: arguments, command: command, side: "source", soleServer: soleServer, sharedTrace: trace)
       let credential = try source.credential(console: console)
       logins.append { try source.openSession(console: console, credential: credential).logout() }
       connectSource = { POP3Source(try source.openSession(console: silent, credential: credential)) }
     case .server(let url) where url.scheme == .imap || url.scheme == .imaps:
-      var sourceOptions = try IMAPSessionOptions(
-        sourceText, arguments: arguments, command: command, side: "source", sharedTrace: trace)
-      sourceOptions.server.soleServer = soleServer
-      let source = sourceOptions
+      let source = try IMAPSessionOptions(
+        sourceText, arguments: arguments, command: command, side: "source", soleServer: soleServer, sharedTrace: trace)
       let credential = try source.credential(console: console)
       logins.append { try source.openSession(console: console, credential: credential).logout() }
       let connect: Verification.Connect = { try source.openSession(console: silent, credential: credential) }
@@ -114,9 +108,6 @@ struct TwoServers {
           what: "archive \(path)", problem: "does not exist yet, so a dry run has nothing to compare with",
           fix: "run without --dry-run to create it (everything in the source is new to it)")
       }
-      // Locked and created after the logins below, so a wrong password leaves nothing behind.
-      openArchive = { locks += try Archive.lock(path: path, purpose: command, mode: .writing) }
-      createArchive = { _ = try Archive(path: path, create: true) }
       let level = try Self.compressionLevel(arguments, command: command)
       connectTarget = {
         let archive = try Archive(path: path, create: false)
@@ -126,18 +117,14 @@ struct TwoServers {
     case .local(let kind, let path):
       connectTarget = try LocalStores.sink(kind, path: path)
     case .server(let url) where url.scheme == .smtp || url.scheme == .smtps || url.scheme == .lmtp:
-      var targetOptions = try SMTPSessionOptions(
-        targetText, arguments: arguments, command: command, side: "target", sharedTrace: trace)
-      targetOptions.server.soleServer = soleServer
-      let target = targetOptions
+      let target = try SMTPSessionOptions(
+        targetText, arguments: arguments, command: command, side: "target", soleServer: soleServer, sharedTrace: trace)
       let credential = try target.credential(console: console)
       logins.append { try target.openSession(console: console, credential: credential).quit() }
       connectTarget = { target.sink(try target.openSession(console: silent, credential: credential)) }
     case .server(let url) where url.scheme == .imap || url.scheme == .imaps:
-      var targetOptions = try IMAPSessionOptions(
-        targetText, arguments: arguments, command: command, side: "target", sharedTrace: trace)
-      targetOptions.server.soleServer = soleServer
-      let target = targetOptions
+      let target = try IMAPSessionOptions(
+        targetText, arguments: arguments, command: command, side: "target", soleServer: soleServer, sharedTrace: trace)
       let credential = try target.credential(console: console)
       logins.append { try target.openSession(console: console, credential: credential).logout() }
       let connect: Verification.Connect = { try target.openSession(console: silent, credential: credential) }
@@ -148,23 +135,27 @@ struct TwoServers {
         what: "target '\(url.display)'", problem: "cannot be written to (\(url.scheme.rawValue) is read only)",
         fix: "write to imap(s)://, smtp(s)://, lmtp://, an archive directory, maildir:, mbox: or eml:PATH")
     }
-    // A server that says "try again" (busy maildrop, temporary authentication failure) gets
-    // two more tries; a wrong password or certificate fails at once.
-    for login in logins {
-      var attempt = 0
-      while true {
-        do {
-          try login()
-          break
-        } catch  where Migration.isRetryable(error) && attempt < 2 {
-          attempt += 1
-          Thread.sleep(forTimeInterval: Double(attempt))
-        }
+    for login in logins { try Self.retryingTransient(login) }
+    // An archive target is locked and created only now, so a wrong password leaves nothing.
+    if case .archive(let path) = target {
+      locks += try Archive.lock(path: path, purpose: command, mode: .writing)
+      _ = try Archive(path: path, create: true)
+    }
+    archiveLocks = locks
+  }
+
+  /// A server that says "try again" (busy maildrop, temporary authentication failure) gets
+  /// two more tries; a wrong password or certificate fails at once.
+  static func retryingTransient(_ login: () throws -> Void) throws {
+    var attempt = 0
+    while true {
+      do {
+        return try login()
+      } catch  where Migration.isRetryable(error) && attempt < 2 {
+        attempt += 1
+        Thread.sleep(forTimeInterval: Double(attempt))
       }
     }
-    try openArchive()
-    archiveLocks = locks
-    try createArchive()
   }
 
   /// `--compression N` (1 fast … 9 small, default 6) for archive targets.

@@ -10,8 +10,6 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
   public let archive: Archive
   private var current: ArchiveFolder?
   private var specialUses: [String: String] = [:]
-  /// Bytes of unfinished writes cut off when folders were opened (reported by the CLI).
-  public private(set) var repairedBytes = 0
 
   public init(_ archive: Archive) { self.archive = archive }
 
@@ -30,7 +28,6 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
     var note: String?
     if forWriting {
       let prepared = try archive.prepareFolder(named: folder, specialUse: specialUses[folder])
-      repairedBytes += prepared.repairedBytes
       current = prepared.folder
       if prepared.repairedBytes > 0 {
         note = "cut off \(prepared.repairedBytes) bytes an interrupted run had left unfinished in the archive"
