@@ -30,52 +30,78 @@ let package = Package(
 
     // IMAP protocol codec: pure, bytes in and values out, no sockets.
     .target(name: "IMAPCodec", dependencies: ["MailCore"]),
-
     // POP3 protocol codec: status lines, listings, dot-unstuffing. Pure, no sockets.
-    .target(name: "POP3Codec"),
+    .target(name: "POP3Codec", dependencies: ["MailCore"]),
     // SMTP/LMTP codec: replies, EHLO extensions, dot-stuffing. Pure, no sockets.
-    .target(name: "SMTPCodec"),
+    .target(name: "SMTPCodec", dependencies: ["MailCore"]),
 
-    // Source and sink adapters over a Connection: IMAP and POP3 sessions, later SMTP, archives.
-    .target(
-      name: "Endpoints", dependencies: ["Archive", "IMAPCodec", "MailCore", "POP3Codec", "SMTPCodec", "Transport"]),
+    // The two interfaces every store is seen through (MessageSource, MessageSink) and their
+    // vocabulary. Knows no protocol.
+    .target(name: "Mailstore", dependencies: ["MailCore"]),
+    // One adapter per kind of store; none imports another's codec.
+    .target(name: "IMAPEndpoint", dependencies: ["IMAPCodec", "MailCore", "Mailstore", "Transport"]),
+    .target(name: "POP3Endpoint", dependencies: ["MailCore", "Mailstore", "POP3Codec", "Transport"]),
+    .target(name: "SMTPEndpoint", dependencies: ["MailCore", "Mailstore", "SMTPCodec", "Transport"]),
+    .target(name: "ArchiveEndpoint", dependencies: ["Archive", "MailCore", "Mailstore"]),
+    .target(name: "LocalEndpoint", dependencies: ["MailCore", "Mailstore"]),
 
-    // Jobs: plan folders, stream batches, dedup, append, checkpoint; parallel folders.
-    .target(name: "Engine", dependencies: ["Checkpoint", "Endpoints", "IMAPCodec", "MailCore", "Transport"]),
+    // Jobs: plan folders, stream batches, dedup, store, verify, checkpoint; parallel folders.
+    // Sees stores only through Mailstore: no protocol, codec or transport.
+    .target(name: "Engine", dependencies: ["Checkpoint", "MailCore", "Mailstore"]),
 
     // The command line: arguments, passwords, progress, reports. All of it is testable library code.
     .target(
       name: "MailFerryCLI",
-      dependencies: ["Archive", "Endpoints", "Engine", "IMAPCodec", "MailCore", "Storage", "Transport"]),
+      dependencies: [
+        "Archive", "ArchiveEndpoint", "Engine", "IMAPCodec", "IMAPEndpoint", "LocalEndpoint", "MailCore", "Mailstore",
+        "POP3Endpoint", "SMTPEndpoint", "Storage", "Transport",
+      ]),
     // A one-line main.
     .executableTarget(name: "mailferry", dependencies: ["MailFerryCLI"]),
+
+    // Private Dovecot and Postfix servers on loopback, test certificates and free ports: the
+    // fixture of the integration tests, the benchmark and the demo. Not part of the tool.
+    .target(name: "ServerFixtures", dependencies: ["Transport"]),
 
     // Benchmarks against a private Dovecot (prints figures; `make bench`).
     .executableTarget(
       name: "mailferry-bench",
-      dependencies: ["Archive", "Endpoints", "Engine", "IMAPCodec", "MailCore", "TestSupport", "Transport"],
+      dependencies: [
+        "Archive", "ArchiveEndpoint", "Engine", "IMAPCodec", "IMAPEndpoint", "MailCore", "Mailstore", "POP3Endpoint",
+        "SMTPEndpoint", "ServerFixtures", "Transport",
+      ],
       path: "Sources/MailFerryBench"),
 
     // `make demo`: the real binary against a private Dovecot.
-    .executableTarget(name: "mailferry-demo", dependencies: ["TestSupport"], path: "Sources/MailFerryDemo"),
+    .executableTarget(name: "mailferry-demo", dependencies: ["ServerFixtures"], path: "Sources/MailFerryDemo"),
 
-    // Test support: the private Dovecot fixture and helpers (not shipped).
-    .target(name: "TestSupport", dependencies: ["Transport"], path: "Tests/TestSupport"),
     .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
-    .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "CZlib"]),
-    .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
+    .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "CZlib", "MailCore"]),
+    .testTarget(name: "TransportTests", dependencies: ["Transport", "ServerFixtures", "MailCore"]),
     .testTarget(name: "ArchiveTests", dependencies: ["Archive", "MailCore", "Storage"]),
     .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "MailCore", "Storage"]),
     .testTarget(
       name: "EngineTests",
-      dependencies: ["Checkpoint", "Endpoints", "Engine", "IMAPCodec", "MailCore", "TestSupport", "Transport"]),
-    .testTarget(name: "IMAPCodecTests", dependencies: ["IMAPCodec"]),
+      dependencies: [
+        "ArchiveEndpoint", "Checkpoint", "Engine", "IMAPCodec", "IMAPEndpoint", "LocalEndpoint", "MailCore",
+        "Mailstore",
+        "POP3Endpoint", "SMTPEndpoint", "ServerFixtures", "Transport",
+      ]),
+    .testTarget(name: "IMAPCodecTests", dependencies: ["IMAPCodec", "MailCore"]),
     .testTarget(name: "POP3CodecTests", dependencies: ["POP3Codec"]),
     .testTarget(name: "SMTPCodecTests", dependencies: ["SMTPCodec"]),
     .testTarget(
-      name: "EndpointsTests", dependencies: ["Endpoints", "IMAPCodec", "MailCore", "TestSupport", "Transport"]),
+      name: "EndpointsTests",
+      dependencies: [
+        "IMAPCodec", "IMAPEndpoint", "LocalEndpoint", "MailCore", "Mailstore", "POP3Endpoint", "SMTPEndpoint",
+        "ServerFixtures", "Transport",
+      ]),
     .testTarget(
       name: "MailFerryCLITests",
-      dependencies: ["Archive", "Endpoints", "IMAPCodec", "MailCore", "MailFerryCLI", "TestSupport", "Transport"]),
+      dependencies: [
+        "Archive", "IMAPCodec", "IMAPEndpoint", "MailCore", "MailFerryCLI", "Mailstore", "POP3Endpoint",
+        "ServerFixtures",
+        "Transport",
+      ]),
   ]
 )

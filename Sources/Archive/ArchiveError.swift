@@ -47,4 +47,13 @@ public enum ArchiveError: UserFacingError, Equatable, Sendable {
     case .catalogMissing: return "rebuild it from the data files with 'mailferry archive reindex DIR'"
     }
   }
+
+  public var scope: FailureScope {
+    switch self {
+    case .dataMissing, .unreadable: return .folder
+    default: return .job
+    }
+  }
+
+  public var isTemporary: Bool { false }
 }

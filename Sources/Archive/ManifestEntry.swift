@@ -110,7 +110,7 @@ public enum ManifestEntry: Sendable, Equatable {
 }
 
 /// A manifest line that cannot be read.
-public enum ManifestError: Error, Equatable, CustomStringConvertible {
+public enum ManifestError: UserFacingError, Equatable {
   case malformed(line: String)
 
   public var description: String {
@@ -118,6 +118,10 @@ public enum ManifestError: Error, Equatable, CustomStringConvertible {
     case .malformed(let line): return "malformed manifest line: \(line.prefix(200))"
     }
   }
+
+  public var hint: String? { "rebuild the catalog with 'mailferry archive reindex DIR'" }
+  public var scope: FailureScope { .folder }
+  public var isTemporary: Bool { false }
 }
 
 /// A message's catalog fields as a manifest line carries them.

@@ -69,5 +69,22 @@ enum CheckpointSchema {
         CREATE UNIQUE INDEX source_keys_by_key ON source_keys (folder_id, key);
         ALTER TABLE messages ADD COLUMN committed_at INTEGER;
         """),
+    .init(
+      "003-settings-and-alterations",
+      sql: """
+        CREATE TABLE settings (
+          name TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        );
+        CREATE TABLE alterations (
+          folder_id INTEGER NOT NULL REFERENCES folders (id),
+          source_uidvalidity INTEGER NOT NULL,
+          source_uid INTEGER NOT NULL,
+          target_uid INTEGER,
+          difference TEXT NOT NULL,
+          run_id INTEGER NOT NULL REFERENCES runs (id),
+          PRIMARY KEY (folder_id, source_uidvalidity, source_uid)
+        );
+        """),
   ])
 }

@@ -14,7 +14,7 @@ import Storage
 /// Ownership rule: one thread or serial queue uses a store (one SQLite connection).
 public final class CheckpointStore: @unchecked Sendable {
   public let path: String
-  private let database: SQLiteDatabase
+  let database: SQLiteDatabase
 
   /// Opens (creating 0600, parents 0700) the state file of the job `source` → `target`.
   /// Refuses a file that belongs to another job.
@@ -22,6 +22,23 @@ public final class CheckpointStore: @unchecked Sendable {
     self.path = path
     database = try SQLiteDatabase(path: path)
     try CheckpointSchema.migrator.migrate(database)
+    try claim(source: source, target: target)
+  }
+
+  /// Opens the state file of a job that exists, whatever job it is (`verify --state`).
+  public init(existingAt path: String) throws {
+    guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError.noState(path: path) }
+    self.path = path
+    database = try SQLiteDatabase(path: path)
+    try CheckpointSchema.migrator.migrate(database)
+  }
+
+  /// The job's two sides as the state file names them, if it names any.
+  public func job() throws -> (source: String, target: String)? {
+    try database.queryFirst("SELECT source, target FROM job WHERE id = 1", row: { ($0.text(0), $0.text(1)) })
+  }
+
+  private func claim(source: String, target: String) throws {
     if let job = try database.queryFirst(
       "SELECT source, target FROM job WHERE id = 1", row: { ($0.text(0), $0.text(1)) })
     {
@@ -427,6 +444,7 @@ public enum CheckpointError: UserFacingError, Equatable {
   case otherJob(path: String, source: String, target: String)
   case notPending(path: String, folder: Int64, uid: UInt32)
   case keysExhausted(path: String, folder: Int64)
+  case noState(path: String)
 
   public var description: String {
     switch self {
@@ -436,6 +454,7 @@ public enum CheckpointError: UserFacingError, Equatable {
       return "state file \(path): message UID \(uid) of folder #\(folder) was committed without being recorded first"
     case .keysExhausted(let path, let folder):
       return "state file \(path): folder #\(folder) has used up its 4 billion message keys"
+    case .noState(let path): return "state file \(path) does not exist"
     }
   }
 
@@ -444,6 +463,11 @@ public enum CheckpointError: UserFacingError, Equatable {
     case .otherJob: return "pass --state FILE to keep this job's state elsewhere"
     case .notPending: return "this is a MailFerry bug: please report it with the state file"
     case .keysExhausted: return "start the job over with a new --state file"
+    case .noState: return "give the --state file the job wrote (its path is printed when the job starts)"
     }
   }
+
+  /// The state file serves the whole job.
+  public var scope: FailureScope { .job }
+  public var isTemporary: Bool { false }
 }

@@ -1,7 +1,7 @@
 import Checkpoint
-import Endpoints
 import Foundation
 import MailCore
+import Mailstore
 
 /// What happens to a folder after its new messages are copied: `--sync-flags` and
 /// `--delete-source`.
@@ -28,7 +28,7 @@ extension FolderCopier {
     for change in changed {
       guard let id = targetOf[change.key], let have = current[id] else { continue }
       let want = flags(change.flags, sinkFolder: sinkFolder)
-      if Self.flagSet(want) != Self.flagSet(have) { updates.append((id, want)) }
+      if FlagSet.comparable(want) != FlagSet.comparable(have) { updates.append((id, want)) }
     }
     if !updates.isEmpty { try sink.setFlags(updates) }
     report.flagsUpdated += updates.count
@@ -36,11 +36,6 @@ extension FolderCopier {
       report.notes.append(
         "flags of \(withoutID) message(s) were not synced: the target did not say which UID their copies got")
     }
-  }
-
-  /// Flags compared without case and without `\Recent`, which no client sets.
-  static func flagSet(_ flags: [String]) -> Set<String> {
-    Set(flags.map { $0.lowercased() }.filter { $0 != "\\recent" })
   }
 
   /// Removes from the source the messages that are committed in the checkpoint and whose
@@ -72,9 +67,9 @@ extension FolderCopier {
         byHash.append(message)
       }
     }
-    let sizes = try sink.sizes(of: byID.compactMap(\.targetUID))
+    let copies = sink.readBackDepth == nil ? [:] : try sink.readBack(byID.compactMap(\.targetUID), depth: .size)
     for message in byID {
-      if let size = sizes[message.targetUID!], size == UInt64(message.size) {
+      if let size = copies[message.targetUID!]?.size, size == UInt64(message.size) {
         confirmed.append(message.sourceUID)
       } else {
         byHash.append(message)

@@ -1,6 +1,6 @@
 import Checkpoint
-import Endpoints
 import MailCore
+import Mailstore
 
 extension FolderCopier {
   /// Hashes the sink messages the checkpoint does not know, and counts per hash what the

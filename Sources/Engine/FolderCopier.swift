@@ -1,7 +1,6 @@
 import Checkpoint
-import Endpoints
-import IMAPCodec
 import MailCore
+import Mailstore
 
 /// Copies one folder from a source to a sink, exactly once, resuming from the checkpoint
 /// (docs/checkpoint.md). Runs on the thread that owns both sessions and the store.
@@ -124,7 +123,7 @@ final class FolderCopier {
   /// Applies `--since`, `--before` and `--max-size`, counting what they leave out.
   private func select(_ messages: [SourceMessage]) -> [SourceMessage] {
     messages.filter { message in
-      let date = message.internalDate?.secondsSince1970
+      let date = message.receivedDate?.secondsSince1970
       if let since = options.since, let date, date < since {
         report.filtered += 1
         return false
@@ -175,7 +174,8 @@ final class FolderCopier {
     for message in batch {
       if let reason = unreadable[message.key] {
         // There, but its bytes cannot be read: a failure, tried again by the next run.
-        report.failed.append((message.key, "cannot be read from the source: \(reason)"))
+        report.failed.append(
+          MessageFailure(key: message.key, kind: .unreadableInSource, reason: reason, isTemporary: false))
         events(.refused(source: plan.source.name, uid: message.key, reason: reason))
         if !options.dryRun {
           try store.recordFailure(
@@ -253,21 +253,40 @@ final class FolderCopier {
   ) throws {
     try store.recordIntent(folder: state.id, run: run, messages: toCopy.map(\.record))
     let outgoing = toCopy.map { message, _, bytes in
-      AppendMessage(
+      MessageToStore(
         bytes: bytes, flags: flags(message.flags, sinkFolder: sinkFolder),
-        internalDate: message.internalDate ?? Self.arrivalDate(of: bytes))
+        receivedDate: message.receivedDate ?? Self.arrivalDate(of: bytes))
     }
     let origins = toCopy.map { message, _, _ in
       MessageOrigin(
         account: sourceAccount, folder: plan.source.name, validity: validity, key: message.key, name: message.name)
     }
     let outcomes = try sink.store(outgoing, origins: origins)
+    let findings = try checkStored(toCopy.map { ($0.record, $0.bytes) }, outcomes: outcomes)
 
     var copies: [(sourceUID: UInt32, targetUID: UInt32?)] = []
-    var refused: [UInt32] = []
+    var notCopied: [UInt32] = []
     for ((message, record, bytes), outcome) in zip(toCopy, outcomes) {
+      var failure: MessageFailure?
       switch outcome {
       case .stored(let id), .partlyStored(let id, _):
+        if case .absent = findings[record.sourceUID] {
+          failure = MessageFailure(
+            key: message.key, kind: .missingAfterStore,
+            reason: "the target acknowledged it, but it is not there when read back"
+              + (id.map { " (UID \($0))" } ?? ""),
+            isTemporary: true)
+          break
+        }
+        if case .altered(let difference) = findings[record.sourceUID] {
+          let altered = AlteredMessage(
+            key: message.key, targetID: id, messageID: record.messageID?.description, difference: difference)
+          report.altered.append(altered)
+          events(.altered(source: plan.source.name, uid: message.key, difference: difference))
+          try store.recordAlteration(
+            folder: state.id, run: run, sourceUIDValidity: validity, sourceUID: message.key, targetUID: id,
+            difference: difference)
+        }
         copies.append((record.sourceUID, id))
         report.copied += 1
         report.copiedBytes += bytes.count
@@ -277,30 +296,38 @@ final class FolderCopier {
             events(.refused(source: plan.source.name, uid: message.key, reason: refusal))
           }
         }
-      case .refused(let reason):
-        refused.append(record.sourceUID)
-        report.failed.append((message.key, reason))
-        events(.refused(source: plan.source.name, uid: message.key, reason: reason))
+      case .refused(let refusal):
+        failure = MessageFailure(
+          key: message.key, kind: .refusedByTarget, reason: refusal.reason, isTemporary: refusal.isTemporary)
+      }
+      if let failure {
+        notCopied.append(record.sourceUID)
+        report.failed.append(failure)
+        events(.refused(source: plan.source.name, uid: message.key, reason: failure.reason))
         try store.recordFailure(
-          folder: state.id, run: run, sourceUIDValidity: validity, sourceUID: message.key, reason: reason)
+          folder: state.id, run: run, sourceUIDValidity: validity, sourceUID: message.key, reason: failure.reason)
         targetCopies[record.sha256, default: 1] -= 1
       }
       progress.finished.insert(record.sourceUID)
     }
-    if !refused.isEmpty { try store.discardPending(folder: state.id, sourceUIDValidity: validity, sourceUIDs: refused) }
+    if !notCopied.isEmpty {
+      try store.discardPending(folder: state.id, sourceUIDValidity: validity, sourceUIDs: notCopied)
+    }
     try store.commitCopied(
       folder: state.id, sourceUIDValidity: validity, copies: copies, targetUIDValidity: sinkFolder?.validity,
       lastUID: progress.advance())
     counts.copied += copies.count
-    counts.refused += refused.count
+    counts.refused += notCopied.count
   }
 
   enum DuplicateReason { case sameContent, sameMessageID }
 
   /// For sources without an arrival date (POP3): the one the message's header gives, so the
   /// target does not file years of mail under today.
-  static func arrivalDate(of bytes: [UInt8]) -> IMAPDate? {
-    MessageDate.arrival(in: bytes).map { IMAPDate(secondsSince1970: $0.secondsSince1970, zoneMinutes: $0.zoneMinutes) }
+  static func arrivalDate(of bytes: [UInt8]) -> ReceivedDate? {
+    MessageDate.arrival(in: bytes).map {
+      ReceivedDate(secondsSince1970: $0.secondsSince1970, zoneMinutes: $0.zoneMinutes)
+    }
   }
 
   /// Why the target already holds this message, or nil when it is to be copied.

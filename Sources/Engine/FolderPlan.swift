@@ -1,5 +1,5 @@
-import Endpoints
 import Foundation
+import Mailstore
 
 /// Which source folder goes where in the target.
 public struct PlannedFolder: Sendable, Equatable {

@@ -1,7 +1,7 @@
 import Checkpoint
-import Endpoints
 import Foundation
-import Transport
+import MailCore
+import Mailstore
 
 /// Moves messages from a source to a sink: plans the folders, then copies them over
 /// `options.connections` session pairs in parallel, each pair driven by its own thread with
@@ -20,6 +20,7 @@ public final class Migration: @unchecked Sendable {
   let options: MigrationOptions
   let events: @Sendable (MigrationEvent) -> Void
   private let stopFlag = StopFlag()
+  private let jobFailure = FailureBox()
 
   public init(
     source: @escaping ConnectSource, sink: @escaping ConnectSink, sourceIdentity: String, targetIdentity: String,
@@ -53,6 +54,8 @@ public final class Migration: @unchecked Sendable {
       sourcePrefix: try source.personalPrefix(), targetPrefix: try sink.personalPrefix(), include: options.include,
       exclude: options.exclude, folderMap: options.folderMap)
     report.warnings = warnings
+    report.verification = Self.verificationText(options: options, sink: sink)
+    if !options.dryRun { try store.recordSettings(settings) }
     events(.planned(plan, estimates: try estimates(plan, source: source, store: store)))
 
     let queue = WorkQueue(plan)
@@ -69,10 +72,21 @@ public final class Migration: @unchecked Sendable {
       thread.start()
     }
     for thread in threads { while !thread.isFinished { usleep(10_000) } }
+    report.stoppedBy = jobFailure.value
+    if let failure = report.stoppedBy {
+      // Folders no worker reached: not started, because of what stopped the job.
+      while let folder = queue.next() {
+        var skipped = FolderReport(source: folder.source.name, target: folder.targetName)
+        skipped.error = ReportedFailure(
+          description: "not started: the job stopped first", hint: failure.hint, scope: .job,
+          isTemporary: failure.isTemporary)
+        results.add(skipped)
+      }
+    }
     report.folders = results.reports.sorted { lhs, rhs in
       (plan.firstIndex { $0.source.name == lhs.source } ?? 0) < (plan.firstIndex { $0.source.name == rhs.source } ?? 0)
     }
-    report.interrupted = stopFlag.isSet
+    report.interrupted = stopFlag.isSet && report.stoppedBy == nil
     try store.finishRun(runID, outcome: report.interrupted ? "interrupted" : report.isComplete ? "complete" : "partial")
     let elapsed = (ContinuousClock.now - started).components
     report.seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
@@ -108,11 +122,8 @@ public final class Migration: @unchecked Sendable {
     do {
       store = try CheckpointStore(path: statePath, source: sourceIdentity, target: targetIdentity)
     } catch {
-      while let folder = queue.next() {
-        var failed = FolderReport(source: folder.source.name, target: folder.targetName)
-        failed.error = "\(error)"
-        results.add(failed)
-      }
+      jobFailure.set(ReportedFailure(error))
+      stopFlag.set()
       return
     }
     while !stopFlag.isSet, let folder = queue.next() {
@@ -138,9 +149,14 @@ public final class Migration: @unchecked Sendable {
             continue
           }
           var failed = FolderReport(source: folder.source.name, target: folder.targetName)
-          failed.error = "\(error)"
+          failed.error = ReportedFailure(error)
           events(.folderFinished(failed))
           results.add(failed)
+          if ErrorClass.scope(of: error) == .job {
+            // The next folder would fail the same way (a full disk, a refused login): stop.
+            jobFailure.set(ReportedFailure(error))
+            stopFlag.set()
+          }
           break
         }
       }
@@ -149,13 +165,44 @@ public final class Migration: @unchecked Sendable {
     pair?.sink.close()
   }
 
-  public static func isRetryable(_ error: Error) -> Bool {
-    if let error = error as? TransportError { return error.isRetryable }
-    if let error = error as? IMAPError { return error.isRetryable }
-    if let error = error as? POP3Error { return error.isRetryable }
-    if let error = error as? SMTPError { return error.isRetryable }
-    return false
+  /// Whether reconnecting and trying the folder again may help: a temporary failure of the
+  /// session or the folder. The error says so itself, whatever protocol it comes from.
+  public static func isRetryable(_ error: any Error) -> Bool {
+    ErrorClass.isTemporary(error) && ErrorClass.scope(of: error) != .job
   }
+
+  /// What this run records about itself in the state file, for `verify --state` and `status`.
+  var settings: [String: String] {
+    var settings = ["dedup": options.dedup.rawValue, "verify": options.verify?.description ?? "off"]
+    if !options.folderMap.isEmpty {
+      settings["folder-map"] = options.folderMap.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        .joined(separator: "\n")
+    }
+    return settings
+  }
+
+  /// The report's line on how stored copies were checked.
+  static func verificationText(options: MigrationOptions, sink: any MessageSink) -> String {
+    guard let wanted = options.verify else { return "not verified (--no-verify)" }
+    guard let offered = sink.readBackDepth else {
+      return sink.isSearchable
+        ? "not verified: the target gives stored messages no ids to read them back by"
+        : "not verified: a delivery cannot be read back; the server's acknowledgement is the only confirmation"
+    }
+    switch min(wanted, offered) {
+    case .size: return "verified: every stored copy read back by its id, size compared"
+    case .header: return "verified: every stored copy read back by its id, size and header compared"
+    case .content: return "verified: every stored copy read back by its id, size and SHA-256 of its content compared"
+    }
+  }
+}
+
+/// The first failure that stopped the whole job, set once from any worker.
+final class FailureBox: @unchecked Sendable {
+  private let lock = NSLock()
+  private var stored: ReportedFailure?
+  func set(_ failure: ReportedFailure) { lock.withLock { if stored == nil { stored = failure } } }
+  var value: ReportedFailure? { lock.withLock { stored } }
 }
 
 /// Set once, read from any thread.

@@ -1,3 +1,5 @@
+import Mailstore
+
 /// How a migration runs.
 public struct MigrationOptions: Sendable {
   public enum Dedup: String, Sendable, CaseIterable {
@@ -31,6 +33,11 @@ public struct MigrationOptions: Sendable {
   public var batchBytes = 16 << 20
   /// Reconnects per folder after a dropped connection before giving up.
   public var retries = 3
+  /// How closely each stored copy is read back and compared with what was sent (as far as
+  /// the sink can; nil: not at all). The default, size and header, costs one small FETCH
+  /// per batch on IMAP and catches the common server rewrites (8-bit header bytes, added
+  /// or reordered fields); `.content` hashes every stored byte again.
+  public var verify: ReadBackDepth? = .header
 
   public init() {}
 }

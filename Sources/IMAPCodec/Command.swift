@@ -1,3 +1,5 @@
+import MailCore
+
 /// The commands MailFerry sends (RFC 3501/9051 and extensions), as values.
 public enum Command: Sendable, Equatable {
   case capability
@@ -31,7 +33,7 @@ public enum Command: Sendable, Equatable {
   case uidStore(UIDSet, StoreMode, flags: [String], silent: Bool)
   case uidExpunge(UIDSet)
   /// One APPEND, or MULTIAPPEND (RFC 3502) when given several messages.
-  case append(MailboxName, messages: [AppendMessage])
+  case append(MailboxName, messages: [MessageToStore])
 
   public static func == (lhs: Command, rhs: Command) -> Bool {
     // Commands compare by their encoding: enough for tests.
@@ -58,19 +60,6 @@ public enum StoreMode: String, Sendable {
   case add = "+FLAGS"
   case remove = "-FLAGS"
   case replace = "FLAGS"
-}
-
-/// A message to APPEND: its exact bytes, flags and INTERNALDATE.
-public struct AppendMessage: Sendable, Equatable {
-  public var bytes: [UInt8]
-  public var flags: [String]
-  public var internalDate: IMAPDate?
-
-  public init(bytes: [UInt8], flags: [String] = [], internalDate: IMAPDate? = nil) {
-    self.bytes = bytes
-    self.flags = flags
-    self.internalDate = internalDate
-  }
 }
 
 /// SEARCH keys MailFerry uses.

@@ -1,6 +1,8 @@
+import MailCore
+
 /// Why bytes from a server could not be read as IMAP. Always typed, never a crash: a
 /// malformed or hostile reply ends the connection with one of these.
-public enum IMAPParseError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum IMAPParseError: UserFacingError, Equatable, Sendable {
   /// The bytes break the grammar; `excerpt` shows where (printable, at most 80 bytes).
   case malformed(reason: String, excerpt: String)
   /// A response line (without its literals) exceeded the limit.
@@ -18,6 +20,11 @@ public enum IMAPParseError: Error, Equatable, Sendable, CustomStringConvertible 
     case .tooDeep(let limit): return "IMAP response nested deeper than \(limit) levels"
     }
   }
+
+  public var hint: String? { "run with --trace FILE and report the server's reply" }
+  /// The session cannot go on once the server's bytes broke the protocol.
+  public var scope: FailureScope { .connection }
+  public var isTemporary: Bool { false }
 }
 
 /// Limits that keep a misbehaving server from exhausting memory or stack.

@@ -1,3 +1,5 @@
+import MailCore
+
 /// Recursive-descent parser for one complete IMAP response held in memory (RFC 3501 §9,
 /// RFC 9051 §9 and the extensions MailFerry uses). Streamed body literals are not in
 /// `bytes`: `streamed` maps the offset where their data would start to their size.
@@ -393,7 +395,7 @@ struct ResponseGrammar {
     case "RFC822.SIZE": return .rfc822Size(try number64())
     case "INTERNALDATE":
       let text = String(decoding: try quoted(), as: UTF8.self)
-      guard let date = IMAPDate(parsing: text) else { throw malformed("bad INTERNALDATE \"\(text)\"") }
+      guard let date = ReceivedDate(internalDate: text) else { throw malformed("bad INTERNALDATE \"\(text)\"") }
       return .internalDate(date)
     case "MODSEQ":
       try expect("(")

@@ -1,3 +1,5 @@
+import MailCore
+
 /// One complete server response, as parsed from the wire.
 public enum Response: Equatable, Sendable {
   /// `* …`: data or a status the server volunteers.
@@ -186,7 +188,7 @@ public struct FetchResponse: Equatable, Sendable {
     for case .flags(let flags) in attributes { return flags }
     return nil
   }
-  public var internalDate: IMAPDate? {
+  public var internalDate: ReceivedDate? {
     for case .internalDate(let date) in attributes { return date }
     return nil
   }
@@ -211,7 +213,7 @@ public struct FetchResponse: Equatable, Sendable {
 public enum FetchAttribute: Equatable, Sendable {
   case uid(UInt32)
   case flags([String])
-  case internalDate(IMAPDate)
+  case internalDate(ReceivedDate)
   case rfc822Size(UInt64)
   case modSeq(UInt64)
   /// A body section received in memory: `BODY[HEADER.FIELDS (MESSAGE-ID)]`. `data` is nil

@@ -3,9 +3,12 @@
 /// `&` + modified base64 of its UTF-16 + `-`, where modified base64 uses `,` for `/` and no
 /// padding.
 public enum ModifiedUTF7 {
-  public struct DecodingError: Error, Equatable, CustomStringConvertible {
+  public struct DecodingError: UserFacingError, Equatable {
     public let name: String
     public var description: String { "mailbox name \"\(name)\" is not valid modified UTF-7" }
+    public var hint: String? { "leave the folder out with --exclude, or rename it on the server" }
+    public var scope: FailureScope { .folder }
+    public var isTemporary: Bool { false }
   }
 
   private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,".utf8)

@@ -1,12 +1,66 @@
-/// An error a person can act on.
+/// How far a failure reaches, so the engine knows what to stop and what goes on.
+public enum FailureScope: Int, Sendable, Comparable, CustomStringConvertible {
+  /// One message: the rest of its folder goes on.
+  case message
+  /// One folder: the job's other folders go on.
+  case folder
+  /// The session: it is dropped, and a new one may do better.
+  case connection
+  /// The whole job: nothing more can be done in this run (a wrong password, an untrusted
+  /// certificate, a full disk, a bad option).
+  case job
+
+  public static func < (lhs: FailureScope, rhs: FailureScope) -> Bool { lhs.rawValue < rhs.rawValue }
+
+  public var description: String {
+    switch self {
+    case .message: return "message"
+    case .folder: return "folder"
+    case .connection: return "connection"
+    case .job: return "job"
+    }
+  }
+}
+
+/// Every error MailFerry reports: what failed, what to do, how far it reaches and whether
+/// trying again later can help.
 ///
 /// `description` is one line naming the thing and what failed, safe to print (never a
 /// password, token or message data); `hint` says what to do about it. The CLI prints
-/// them as `error: <description>` and `hint: <hint>`.
+/// them as `error: <description>` and `hint: <hint>`. The engine decides from `scope` and
+/// `isTemporary` alone whether to reconnect and retry, give up on a folder or stop the job;
+/// it never looks at which protocol failed.
 public protocol UserFacingError: Error, CustomStringConvertible {
   var hint: String? { get }
+  var scope: FailureScope { get }
+  /// True when the same step may succeed later without anyone changing anything (a
+  /// dropped connection, a busy maildrop, a server asking to be tried again); false when
+  /// it needs the user or will fail the same way every time (a refused name, a wrong
+  /// password, a full disk).
+  var isTemporary: Bool { get }
 }
 
 extension UserFacingError {
   public var hint: String? { nil }
+}
+
+/// The scope and permanence of any error: those of a `UserFacingError`, else (an error
+/// MailFerry did not expect) one folder, permanent.
+public enum ErrorClass {
+  public static func scope(of error: any Error) -> FailureScope {
+    (error as? any UserFacingError)?.scope ?? .folder
+  }
+
+  public static func isTemporary(_ error: any Error) -> Bool {
+    (error as? any UserFacingError)?.isTemporary ?? false
+  }
+
+  /// The hint to print for a failure: its own, or for a temporary one "run again".
+  public static func hint(for error: any Error) -> String? {
+    if let error = error as? any UserFacingError {
+      if let hint = error.hint { return hint }
+      return error.isTemporary ? "run the same command again: the job resumes from its checkpoint" : nil
+    }
+    return nil
+  }
 }

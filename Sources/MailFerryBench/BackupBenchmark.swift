@@ -1,10 +1,11 @@
 import Archive
-import Endpoints
+import ArchiveEndpoint
 import Engine
 import Foundation
 import IMAPCodec
+import IMAPEndpoint
 import MailCore
-import TestSupport
+import ServerFixtures
 import Transport
 
 /// Backs up the benchmark account into an archive with MailFerry's engine (gzip level 6 and
@@ -155,7 +156,7 @@ import Transport
       compress: false))
   try client.login(.password(user.password))
   let corpus = SyntheticMail(seed: 7)
-  try client.append((0..<200).map { AppendMessage(bytes: corpus.message(number: $0)) }, to: MailboxName("INBOX"))
+  try client.append((0..<200).map { MessageToStore(bytes: corpus.message(number: $0)) }, to: MailboxName("INBOX"))
   let work = NSTemporaryDirectory() + "mailferry-bench-memory-\(getpid())"
   try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
   defer { try? FileManager.default.removeItem(atPath: work) }
@@ -184,7 +185,7 @@ import Transport
   var big = Array("From: big@example.org\r\nSubject: 30 MB\r\n\r\n".utf8)
   let line = Array(String(repeating: "0123456789abcdef", count: 4).utf8) + [13, 10]
   while big.count < 30 << 20 { big += line }
-  try client.append([AppendMessage(bytes: big)], to: MailboxName("INBOX"))
+  try client.append([MessageToStore(bytes: big)], to: MailboxName("INBOX"))
   client.logout()
   try peak("200 messages and one of 30 MB", archive: work + "/big")
 }

@@ -1,9 +1,11 @@
-import Endpoints
 import Engine
 import Foundation
 import IMAPCodec
+import IMAPEndpoint
 import MailCore
-import TestSupport
+import POP3Endpoint
+import SMTPEndpoint
+import ServerFixtures
 import Transport
 
 /// Downloads a maildrop of `count` messages over POP3S with MailFerry's client (pipelined
@@ -19,11 +21,11 @@ import Transport
         host: server.host, port: server.imapsPort, user: user.name, tls: TLSOptions(caFile: server.caFile),
         compress: false))
     try client.login(.password(user.password))
-    var batch: [AppendMessage] = []
+    var batch: [MessageToStore] = []
     for number in 0..<count {
       let message = corpus.message(number: 9_000_000 + number)
       bytes += message.count
-      batch.append(AppendMessage(bytes: message))
+      batch.append(MessageToStore(bytes: message))
       if batch.count == 100 || number == count - 1 {
         try client.append(batch, to: MailboxName("INBOX"))
         batch = []

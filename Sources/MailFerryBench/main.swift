@@ -1,9 +1,9 @@
-import Endpoints
 import Engine
 import Foundation
 import IMAPCodec
+import IMAPEndpoint
 import MailCore
-import TestSupport
+import ServerFixtures
 import Transport
 
 // mailferry-bench: measures MailFerry against a baseline on a private Dovecot it starts
@@ -40,11 +40,11 @@ do {
   for (index, folder) in folders.enumerated() {
     try client.create(MailboxName(folder), separator: "/")
     let share = messageCount / folders.count + (index < messageCount % folders.count ? 1 : 0)
-    var batch: [AppendMessage] = []
+    var batch: [MessageToStore] = []
     for number in 0..<share {
       let message = corpus.message(number: index * 1_000_000 + number)
       totalBytes += message.count
-      batch.append(AppendMessage(bytes: message, flags: number % 3 == 0 ? [] : ["\\Seen"]))
+      batch.append(MessageToStore(bytes: message, flags: number % 3 == 0 ? [] : ["\\Seen"]))
       if batch.count == 100 || number == share - 1 {
         try client.append(batch, to: MailboxName(folder))
         batch = []

@@ -1,5 +1,6 @@
-import Endpoints
 import Foundation
+import IMAPEndpoint
+import MailCore
 import Transport
 
 /// Turns a URL and the common options into a logged-in IMAP session.
@@ -31,7 +32,7 @@ struct IMAPSessionOptions {
     }
   }
 
-  func credential(console: Console) throws -> IMAPCredential { try server.credential(console: console) }
+  func credential(console: Console) throws -> Credential { try server.credential(console: console) }
 
   /// Connects (STARTTLS as the scheme says) and warns about weakened security.
   func connect(console: Console) throws -> IMAPClient {
@@ -44,7 +45,7 @@ struct IMAPSessionOptions {
   }
 
   /// Connects, logs in, turns on compression and the extensions MailFerry uses.
-  func openSession(console: Console, credential given: IMAPCredential? = nil) throws -> IMAPClient {
+  func openSession(console: Console, credential given: Credential? = nil) throws -> IMAPClient {
     let credential = try given ?? credential(console: console)
     let client = try connect(console: console)
     do {

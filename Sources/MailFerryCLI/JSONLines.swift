@@ -37,6 +37,8 @@ enum JSONLines {
       return ["event": "reconnecting", "source": source, "reason": reason]
     case .refused(let source, let uid, let reason):
       return ["event": "refused", "source": source, "uid": uid, "reason": reason]
+    case .altered(let source, let uid, let difference):
+      return ["event": "altered", "source": source, "uid": uid, "difference": difference]
     }
   }
 
@@ -47,11 +49,24 @@ enum JSONLines {
       "duplicates_by_message_id": report.duplicatesByMessageID, "reconciled": report.reconciled,
       "filtered": report.filtered, "flags_updated": report.flagsUpdated,
       "deleted_from_source": report.deletedFromSource, "interrupted": report.interrupted,
-      "failed": report.failed.map { ["uid": $0.uid, "reason": $0.reason] as [String: Any] },
+      "failed": report.failed.map {
+        ["uid": $0.key, "kind": $0.kind.rawValue, "reason": $0.reason, "temporary": $0.isTemporary] as [String: Any]
+      },
+      "altered": report.altered.map { altered in
+        var entry: [String: Any] = ["uid": altered.key, "difference": altered.difference]
+        if let id = altered.targetID { entry["target_uid"] = id }
+        if let messageID = altered.messageID { entry["message_id"] = messageID }
+        return entry
+      },
+      "verified": report.verified,
       "recipient_refusals": report.recipientRefusals.map { ["uid": $0.uid, "reason": $0.reason] as [String: Any] },
       "dropped_keywords": report.droppedKeywords.sorted(), "notes": report.notes,
     ]
-    if let error = report.error { object["error"] = error }
+    if let error = report.error {
+      object["error"] = error.description
+      object["error_scope"] = error.scope.description
+      object["error_temporary"] = error.isTemporary
+    }
     return object
   }
 
@@ -60,6 +75,8 @@ enum JSONLines {
       "event": "report", "complete": report.isComplete, "interrupted": report.interrupted, "dry_run": dryRun,
       "copied": report.copied, "bytes": report.copiedBytes, "duplicates": report.duplicates, "failed": report.failed,
       "seconds": report.seconds, "warnings": report.warnings, "folders": report.folders.map(folder),
+      "altered": report.altered, "verified": report.verified, "verification": report.verification ?? "",
+      "stopped_by": report.stoppedBy?.description ?? "", "retry_may_help": report.hasTemporaryProblem,
     ]
   }
 }

@@ -61,6 +61,23 @@ enum JobEndpoint: Equatable {
     return String(url.path.drop { $0 == "/" })
   }
 
+  /// The kind of store, for messages: "an IMAP account", "an archive", "a Maildir".
+  var kindDescription: String {
+    switch self {
+    case .server(let url):
+      switch url.scheme {
+      case .imap, .imaps: return "an IMAP account"
+      case .pop3, .pop3s: return "a POP3 maildrop"
+      case .smtp, .smtps: return "SMTP delivery"
+      case .lmtp: return "LMTP delivery"
+      }
+    case .archive: return "an archive"
+    case .local(.maildir, _): return "a Maildir"
+    case .local(.mbox, _): return "mbox files"
+    case .local(.eml, _): return ".eml files"
+    }
+  }
+
   var isPOP3: Bool { serverURL.map { $0.scheme == .pop3 || $0.scheme == .pop3s } ?? false }
 
   /// A file-name-safe form of `identity` for default state file names.

@@ -1,7 +1,7 @@
-import Endpoints
 import Engine
 import Foundation
-import IMAPCodec
+import MailCore
+import POP3Endpoint
 import Transport
 
 /// `mailferry migrate SOURCE TARGET`: copies an account, exactly once, resumable.
@@ -32,7 +32,7 @@ struct MigrateCommand: Subcommand {
           "imaps://user@host[:port][/FOLDER] (the folder a POP3 source goes to; INBOX), smtp(s)://, lmtp://, "
           + "maildir:PATH, mbox:PATH, eml:PATH or an archive DIR"),
     ],
-    options: TwoServers.options + [
+    options: JobSides.options + [
       .init(
         name: "include", valueName: "REGEX", help: "Only folders whose name matches (repeatable).", repeatable: true),
       .init(
@@ -52,6 +52,10 @@ struct MigrateCommand: Subcommand {
       .init(name: "state", valueName: "FILE", help: "The job's state file (default under $XDG_STATE_HOME/mailferry)."),
       .init(name: "sync-flags", valueName: nil, help: "Also carry flag changes made in the source since the last run."),
       .init(
+        name: "verify", valueName: nil,
+        help: "Read every stored copy back whole and compare its SHA-256 (default: size and header)."),
+      .init(name: "no-verify", valueName: nil, help: "Do not read stored copies back."),
+      .init(
         name: "delete-source", valueName: nil,
         help: "Remove source messages once their copies are committed and confirmed in the target."),
       .init(
@@ -63,33 +67,33 @@ struct MigrateCommand: Subcommand {
     ])
 
   func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
-    let servers = try TwoServers(arguments, command: Self.spec.name, console: console)
-    let options = try Self.options(arguments, sourceFolder: servers.source.folder, command: Self.spec.name)
-    return try Self.runJob(servers, options: options, arguments: arguments, console: console)
+    let sides = try JobSides(arguments, command: Self.spec.name, console: console)
+    let options = try Self.options(arguments, sourceFolder: sides.source.folder, command: Self.spec.name)
+    return try Self.runJob(sides, options: options, arguments: arguments, console: console)
   }
 
   /// Runs a job between the two sides with progress, signals and the report: the body of
   /// migrate, backup, restore, import and export.
   static func runJob(
-    _ servers: TwoServers, options: MigrationOptions, arguments: ParsedArguments, console: Console
+    _ sides: JobSides, options: MigrationOptions, arguments: ParsedArguments, console: Console
   ) throws -> ExitCode {
     var options = options
-    if servers.source.isPOP3 {
+    if sides.source.isPOP3 {
       // A maildrop has one folder; the target URL's folder (default INBOX) receives it.
-      let folder = servers.target.folder
+      let folder = sides.target.folder
       if !folder.isEmpty { options.folderMap[POP3Source.folderName] = folder }
     }
-    let statePath =
-      try arguments.value("state") ?? Self.defaultStatePath(source: servers.source, target: servers.target)
+    let statePath = try arguments.value("state") ?? Self.defaultStatePath(source: sides.source, target: sides.target)
     if options.dryRun { options.connections = 1 }
     let json = arguments.flag("json")
     let quiet = arguments.flag("quiet") || json
+    try arguments.checkAllApply(to: sides.description)
     let progress = console.isTerminal && !quiet ? ProgressDisplay(console: console) : nil
     let migration = Migration(
-      source: servers.connectSource,
-      sink: servers.connectTarget,
-      sourceIdentity: servers.source.identity,
-      targetIdentity: servers.target.identity, statePath: statePath, options: options,
+      source: sides.connectSource,
+      sink: sides.connectTarget!,
+      sourceIdentity: sides.source.identity,
+      targetIdentity: sides.target.identity, statePath: statePath, options: options,
       events: { event in
         if json { console.print(JSONLines.line(JSONLines.object(event))) }
         if !quiet { Self.show(event, console: console) }
@@ -102,7 +106,7 @@ struct MigrateCommand: Subcommand {
         if !json { console.status("stopping after the batches in flight (press Ctrl-C again to quit at once)") }
       }, migration.run)
     progress?.finish()
-    for lock in servers.archiveLocks { lock.release() }
+    for lock in sides.archiveLocks { lock.release() }
     if json {
       console.print(JSONLines.line(JSONLines.report(report, dryRun: options.dryRun)))
     } else {
@@ -150,6 +154,11 @@ struct MigrateCommand: Subcommand {
       options.maxSize = bytes
     }
     options.connections = try arguments.count("connections", default: 2, command: name)
+    if arguments.flag("verify") && arguments.flag("no-verify") {
+      throw UsageError(command: name, message: "'--verify' and '--no-verify' cannot be used together")
+    }
+    if arguments.flag("verify") { options.verify = .content }
+    if arguments.flag("no-verify") { options.verify = nil }
     options.batchCount = try arguments.count("batch", default: 50, command: name)
     options.dryRun = arguments.flag("dry-run")
     options.syncFlags = arguments.flag("sync-flags")
@@ -169,13 +178,7 @@ struct MigrateCommand: Subcommand {
   }
 
   static func date(_ text: String, option: String, command: String) throws -> Int64 {
-    let parts = text.split(separator: "-").compactMap { Int($0) }
-    guard parts.count == 3, (1...12).contains(parts[1]), (1...31).contains(parts[2]),
-      let date = IMAPDate(
-        parsing:
-          "\(parts[2])-\(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][parts[1] - 1])-\(parts[0]) 00:00:00 +0000"
-      )
-    else {
+    guard let date = ReceivedDate(day: text) else {
       throw UsageError(command: command, message: "option '--\(option)' takes a date like 2024-03-31, not '\(text)'")
     }
     return date.secondsSince1970
@@ -204,7 +207,7 @@ struct MigrateCommand: Subcommand {
     case .batchDone: break
     case .folderFinished(let report):
       if let error = report.error {
-        console.status("\(report.source): stopped: \(error)")
+        console.status("\(report.source): stopped: \(error.description)")
       } else if report.copied + report.duplicates + report.failed.count + report.flagsUpdated
         + report.deletedFromSource > 0 || report.interrupted
       {
@@ -216,61 +219,7 @@ struct MigrateCommand: Subcommand {
       }
     case .reconnecting(let source, let reason):
       console.status("\(source): connection lost (\(reason)); reconnecting")
-    case .refused: break
-    }
-  }
-}
-
-/// The end-of-job report: one row per folder, then totals and problems.
-enum ReportTable {
-  static func print(_ report: MigrationReport, console: Console, dryRun: Bool, quiet: Bool) {
-    if !quiet {
-      console.print(
-        "COPIED".leftPadded(8) + "  " + "ALREADY".leftPadded(8) + "  " + "FAILED".leftPadded(6) + "  "
-          + "SIZE".leftPadded(10) + "  FOLDER")
-      for folder in report.folders {
-        console.print(
-          String(folder.copied).leftPadded(8) + "  " + String(folder.duplicates).leftPadded(8) + "  "
-            + String(folder.failed.count + (folder.error == nil ? 0 : 1)).leftPadded(6) + "  "
-            + ByteCountText.human(UInt64(folder.copiedBytes)).leftPadded(10) + "  " + folder.source
-            + (folder.source == folder.target ? "" : " → \(folder.target)"))
-      }
-      console.print(
-        String(report.copied).leftPadded(8) + "  " + String(report.duplicates).leftPadded(8) + "  "
-          + String(report.failed).leftPadded(6) + "  " + ByteCountText.human(UInt64(report.copiedBytes)).leftPadded(10)
-          + "  total" + (dryRun ? " (dry run: nothing was written)" : "")
-          + String(format: ", %.1f s", report.seconds))
-    }
-    for warning in report.warnings { console.warning(warning) }
-    for folder in report.folders {
-      for note in folder.notes where !quiet { console.status("note: \(folder.source): \(note)") }
-      if folder.duplicatesByMessageID > 0 && !quiet {
-        console.status(
-          "note: \(folder.source): \(folder.duplicatesByMessageID) of the \(folder.duplicates) already there were "
-            + "skipped by Message-ID alone (their content differs from the target's copy)")
-      }
-      if !folder.droppedKeywords.isEmpty {
-        console.warning(
-          "\(folder.target): the target does not keep the keywords "
-            + folder.droppedKeywords.sorted().joined(separator: " "))
-      }
-      for failure in folder.failed {
-        let fromSource = failure.reason.hasPrefix("cannot be read from the source")
-        console.error(
-          "\(folder.source): message UID \(failure.uid) "
-            + (fromSource ? "did not move: " : "was refused by the target: ") + failure.reason)
-      }
-      for refusal in folder.recipientRefusals {
-        console.error(
-          "\(folder.source): message UID \(refusal.uid) was delivered, but refused for \(refusal.reason)")
-      }
-      if let error = folder.error { console.error("\(folder.source): \(error)") }
-    }
-    if report.interrupted {
-      console.warning("stopped on request; everything reported above is committed")
-      console.hint("run the same command again to continue where it stopped")
-    } else if !report.isComplete {
-      console.hint("run the same command again to retry; the report above lists what did not move")
+    case .refused, .altered: break
     }
   }
 }

@@ -1,5 +1,6 @@
-import Endpoints
 import Foundation
+import MailCore
+import POP3Endpoint
 import Transport
 
 /// Turns a `pop3://` / `pop3s://` URL and the common options into a logged-in POP3 session.
@@ -34,7 +35,7 @@ struct POP3SessionOptions {
     }
   }
 
-  func credential(console: Console) throws -> IMAPCredential { try server.credential(console: console) }
+  func credential(console: Console) throws -> Credential { try server.credential(console: console) }
 
   /// Connects (STLS as the scheme says) and warns about weakened security.
   func connect(console: Console) throws -> POP3Client {
@@ -46,7 +47,7 @@ struct POP3SessionOptions {
     return client
   }
 
-  func openSession(console: Console, credential given: IMAPCredential? = nil) throws -> POP3Client {
+  func openSession(console: Console, credential given: Credential? = nil) throws -> POP3Client {
     let credential = try given ?? credential(console: console)
     let client = try connect(console: console)
     do {

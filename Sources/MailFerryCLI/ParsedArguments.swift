@@ -1,12 +1,22 @@
+import Foundation
+
 /// A command line parsed against a `CommandSpec`.
+///
+/// Options are looked up by name, so the lookups are checked: a name no command declares
+/// is a bug and stops the program (the tests run every command), and every option given
+/// must have been read by the time `checkAllApply` runs, so one that does not apply to
+/// this job (`--rcpt` for an IMAP target) is a usage error instead of being ignored.
 struct ParsedArguments: Sendable {
   private(set) var positionals: [String] = []
   private var values: [String: [String]] = [:]
   private var flags: Set<String> = []
+  private let spec: CommandSpec
+  private let reads = ReadLog()
 
   /// Parses `arguments` (the words after the subcommand). Accepts `--name value`,
   /// `--name=value` and `--` to end options.
   init(_ arguments: [String], spec: CommandSpec) throws {
+    self.spec = spec
     var index = 0
     var optionsEnded = false
     while index < arguments.count {
@@ -64,9 +74,44 @@ struct ParsedArguments: Sendable {
     }
   }
 
-  func flag(_ name: String) -> Bool { flags.contains(name) }
-  func value(_ name: String) -> String? { values[name]?.last }
-  func values(_ name: String) -> [String] { values[name] ?? [] }
+  /// Whether the flag `--name` was given. `name` must be an option some command declares;
+  /// for a command that does not declare it, the answer is false.
+  func flag(_ name: String) -> Bool {
+    checked(name)
+    return flags.contains(name)
+  }
+
+  /// The last value of `--name` (same rule for `name` as `flag`).
+  func value(_ name: String) -> String? {
+    checked(name)
+    return values[name]?.last
+  }
+
+  func values(_ name: String) -> [String] {
+    checked(name)
+    return values[name] ?? []
+  }
+
+  /// Whether this command takes `--name` at all.
+  func declares(_ name: String) -> Bool { spec.option(named: name) != nil }
+
+  /// Fails when an option was given that nothing read: it does not apply to this job.
+  /// `job` says what the job is, for the message ("an IMAP target").
+  func checkAllApply(to job: String) throws {
+    let unread = Set(values.keys).union(flags).subtracting(reads.names).sorted()
+    guard let first = unread.first else { return }
+    let list = unread.map { "'--\($0)'" }.joined(separator: ", ")
+    throw UsageError(
+      command: spec.name,
+      message: "\(unread.count == 1 ? "option" : "options") \(list) \(unread.count == 1 ? "does" : "do") not apply to "
+        + job + (first.hasPrefix("source-") || first.hasPrefix("target-") ? " (no server on that side)" : ""))
+  }
+
+  private func checked(_ name: String) {
+    precondition(
+      OptionRegistry.isKnown(name), "option '--\(name)' is looked up but no command declares it (a MailFerry bug)")
+    reads.note(name)
+  }
 
   /// A numeric option, or `defaultValue` when absent.
   func number(_ name: String, default defaultValue: Double, command: String) throws -> Double {
@@ -105,6 +150,20 @@ struct ParsedArguments: Sendable {
     }
     return previous[b.count]
   }
+}
+
+/// The names of options read so far; shared by copies of one `ParsedArguments`.
+private final class ReadLog: @unchecked Sendable {
+  private let lock = NSLock()
+  private var read: Set<String> = []
+  func note(_ name: String) { lock.withLock { _ = read.insert(name) } }
+  var names: Set<String> { lock.withLock { read } }
+}
+
+/// Every option name some command declares.
+enum OptionRegistry {
+  static let names: Set<String> = Set(MailFerryCommandLine.commands.flatMap { $0.spec.options.map(\.name) })
+  static func isKnown(_ name: String) -> Bool { names.contains(name) }
 }
 
 /// A mistake in the command line: printed with the command's usage, exit status 64.

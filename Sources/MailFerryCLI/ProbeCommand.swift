@@ -1,6 +1,7 @@
-import Endpoints
 import Foundation
-import IMAPCodec
+import IMAPEndpoint
+import POP3Endpoint
+import SMTPEndpoint
 import Transport
 
 /// `mailferry probe URL`: what a server offers and whether we can log in.

@@ -38,7 +38,7 @@ final class ProgressDisplay: @unchecked Sendable {
         }
       case .folderFinished(let report):
         active.removeAll { $0.name == report.source }
-      case .reconnecting, .refused: break
+      case .reconnecting, .refused, .altered: break
       }
     }
     draw(force: false)

@@ -1,5 +1,6 @@
-import Endpoints
 import Foundation
+import MailCore
+import SMTPEndpoint
 import Transport
 
 /// Turns an `smtp://`, `smtps://` or `lmtp://` URL, the envelope options and the common
@@ -78,7 +79,7 @@ struct SMTPSessionOptions {
       && !text.contains { $0 == " " || $0 == "<" || $0 == ">" || $0 == "\r" || $0 == "\n" }
   }
 
-  func credential(console: Console) throws -> IMAPCredential? {
+  func credential(console: Console) throws -> Credential? {
     server.user.isEmpty ? nil : try server.credential(console: console)
   }
 
@@ -91,7 +92,7 @@ struct SMTPSessionOptions {
     return client
   }
 
-  func openSession(console: Console, credential: IMAPCredential?) throws -> SMTPClient {
+  func openSession(console: Console, credential: Credential?) throws -> SMTPClient {
     let client = try connect(console: console)
     do {
       if let credential { try client.login(credential) }

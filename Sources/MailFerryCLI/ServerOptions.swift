@@ -1,5 +1,5 @@
-import Endpoints
 import Foundation
+import MailCore
 import Transport
 
 /// What every server URL on the command line shares, whatever its protocol: the URL and
@@ -58,7 +58,7 @@ struct ServerOptions {
   }
 
   /// The password or token, from the sources the options name.
-  func credential(console: Console) throws -> IMAPCredential {
+  func credential(console: Console) throws -> Credential {
     let option = side.map { "\($0)-" } ?? ""
     for prefix in soleServer ? [option, ""] : [option] {
       if let command = arguments.value("\(prefix)oauth-token-command") {

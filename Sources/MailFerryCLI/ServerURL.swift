@@ -67,4 +67,6 @@ struct ConfigurationError: UserFacingError, Equatable {
 
   var description: String { "\(what) \(problem)" }
   var hint: String? { fix }
+  var scope: FailureScope { .job }
+  var isTemporary: Bool { false }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import TestSupport
+import ServerFixtures
 
 // mailferry-demo: starts a private Dovecot on loopback, creates an account with a few
 // folders of messages, and runs the real `mailferry` binary against it (probe, folders),

@@ -1,6 +1,8 @@
+import MailCore
+
 /// Malformed POP3 input: the server broke the protocol. Never includes message data beyond a
 /// short excerpt of the offending line.
-public enum POP3ParseError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum POP3ParseError: UserFacingError, Equatable, Sendable {
   case notAStatusLine(excerpt: String)
   case malformedListing(excerpt: String)
   case malformedCount(excerpt: String)
@@ -12,6 +14,11 @@ public enum POP3ParseError: Error, Equatable, Sendable, CustomStringConvertible 
     case .malformedCount(let excerpt): return "malformed message count \"\(excerpt)\""
     }
   }
+
+  public var hint: String? { "run with --trace FILE and report the server's reply" }
+  /// The session cannot go on once the server's bytes broke the protocol.
+  public var scope: FailureScope { .connection }
+  public var isTemporary: Bool { false }
 
   static func excerpt(_ text: String) -> String {
     let printable = String(text.prefix(60).map { $0.isASCII && !$0.isNewline && $0 != "\u{0}" ? $0 : "?" })

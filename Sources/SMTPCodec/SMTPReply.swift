@@ -1,3 +1,5 @@
+import MailCore
+
 /// A complete SMTP or LMTP reply (RFC 5321 §4.2): a three-digit code and one or more text
 /// lines (`250-…` continues, `250 …` ends), with the RFC 3463 enhanced status code when the
 /// server gives one.
@@ -66,7 +68,7 @@ public struct SMTPReplyReader: Sendable {
 }
 
 /// Malformed SMTP input: the server broke the protocol.
-public enum SMTPParseError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum SMTPParseError: UserFacingError, Equatable, Sendable {
   case malformedReply(excerpt: String)
   case inconsistentCodes(first: Int, then: Int)
   case tooManyLines(limit: Int)
@@ -78,6 +80,11 @@ public enum SMTPParseError: Error, Equatable, Sendable, CustomStringConvertible 
     case .tooManyLines(let limit): return "a reply longer than \(limit) lines"
     }
   }
+
+  public var hint: String? { "run with --trace FILE and report the server's reply" }
+  /// The session cannot go on once the server's bytes broke the protocol.
+  public var scope: FailureScope { .connection }
+  public var isTemporary: Bool { false }
 
   static func excerpt(_ text: String) -> String {
     let printable = String(text.prefix(60).map { $0.isASCII && !$0.isNewline && $0 != "\u{0}" ? $0 : "?" })

@@ -20,6 +20,9 @@ public struct LockHeldError: UserFacingError, Sendable, Equatable {
   public var hint: String? {
     "the previous run is still going; let it finish (the lock is released when that process ends, even if it is killed)"
   }
+
+  public var scope: FailureScope { .job }
+  public var isTemporary: Bool { true }
 }
 
 /// An advisory `flock` on a file, held until `release` or the process ends (a killed

@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 
 #if canImport(Glibc)
   import Glibc
@@ -7,7 +8,7 @@ import Foundation
 #endif
 
 /// A failure to create, write or sync a local file, naming the path and the cause.
-public struct FileError: Error, CustomStringConvertible, Sendable {
+public struct FileError: UserFacingError, Sendable {
   public let path: String
   public let operation: String
   public let errno: Int32
@@ -21,15 +22,22 @@ public struct FileError: Error, CustomStringConvertible, Sendable {
   public var isDiskFull: Bool { errno == ENOSPC || errno == EDQUOT }
 
   public var description: String {
-    let reason = String(cString: strerror(errno))
-    let hint: String
-    switch errno {
-    case ENOSPC, EDQUOT: hint = "; free some space and run again (nothing committed was lost)"
-    case EACCES, EPERM: hint = "; check the permissions of the path"
-    default: hint = ""
-    }
-    return "\(path): \(operation) failed: \(reason)\(hint)"
+    "\(path): \(operation) failed: \(String(cString: strerror(errno)))"
   }
+
+  public var hint: String? {
+    switch errno {
+    case ENOSPC, EDQUOT: return "free some space and run the same command again (nothing committed was lost)"
+    case EACCES, EPERM: return "check the permissions of the path and of its parent directories"
+    case EROFS: return "the file system is read-only; choose another place"
+    case ENAMETOOLONG: return "the name is too long for this file system; choose a shorter path"
+    default: return nil
+    }
+  }
+
+  /// A local file problem stops the job: the next file would fail the same way.
+  public var scope: FailureScope { .job }
+  public var isTemporary: Bool { errno == EINTR || errno == EAGAIN }
 }
 
 /// State, archives and traces hold mail and credentials: files are 0600, directories 0700.

@@ -1,7 +1,8 @@
 import CZlib
+import MailCore
 
 /// A zlib failure while compressing or decompressing.
-public enum GzipError: Error, CustomStringConvertible, Equatable, Sendable {
+public enum GzipError: UserFacingError, Equatable, Sendable {
   /// The data ended inside a member; `validLength` compressed bytes hold complete members.
   case truncated(validLength: Int)
   /// The compressed data is damaged at or after `memberOffset` (the start of the member).
@@ -18,6 +19,18 @@ public enum GzipError: Error, CustomStringConvertible, Equatable, Sendable {
       return "zlib \(operation) failed with code \(code)"
     }
   }
+
+  public var hint: String? {
+    switch self {
+    case .truncated, .corrupt:
+      return "the compressed file is damaged; 'mailferry archive verify DIR' shows what can still be read"
+    case .zlib: return "please report this with the command that caused it"
+    }
+  }
+
+  /// Damage in one file stops reading that file's folder; the others go on.
+  public var scope: FailureScope { .folder }
+  public var isTemporary: Bool { false }
 }
 
 /// Writes gzip members (RFC 1952). Each `finishMember` closes one complete member, so a file

@@ -1,20 +1,32 @@
 import CSQLite
 import Foundation
+import MailCore
 
 /// A failure reported by SQLite. The text never contains bound values: they may be
 /// passwords or message data. It names the operation and SQLite's own message.
-public struct SQLiteError: Error, CustomStringConvertible, Sendable {
+public struct SQLiteError: UserFacingError, Sendable {
   public let code: Int32
   public let operation: String
   public let message: String
 
   public var description: String {
-    "database \(operation) failed: \(message) (SQLite code \(code))" + (isWriteFailure ? Self.writeHint : "")
+    "database \(operation) failed: \(message) (SQLite code \(code))"
   }
 
   /// A write that did not reach the disk (full, over quota, or failing): nothing committed
   /// before it is lost, and running again continues.
-  static let writeHint = "; the disk may be full: free some space and run again (nothing committed was lost)"
+  public var hint: String? {
+    if isWriteFailure {
+      return "the disk may be full: free some space and run the same command again (nothing committed was lost)"
+    }
+    if isBusy { return "another process holds the database; run again when it has finished" }
+    return nil
+  }
+
+  /// The state or catalog database is shared by the whole job.
+  public var scope: FailureScope { .job }
+  public var isTemporary: Bool { isBusy }
+
   var isWriteFailure: Bool {
     isDiskFull || [778, 1034, 1546].contains(code)  // SQLITE_IOERR_WRITE, _FSYNC, _TRUNCATE
   }

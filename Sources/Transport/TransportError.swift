@@ -65,10 +65,18 @@ public enum TransportError: UserFacingError, Equatable, Sendable {
   }
 
   /// Whether reconnecting can help.
-  public var isRetryable: Bool {
+  public var isTemporary: Bool {
     switch self {
     case .connectionClosed, .network, .timedOut, .connectTimedOut, .tls, .compression, .connectionRefused: return true
     default: return false
+    }
+  }
+
+  /// Trust and name failures need the user whatever the engine does; the rest end one session.
+  public var scope: FailureScope {
+    switch self {
+    case .hostNotFound, .certificateUntrusted, .hostnameMismatch, .handshakeFailed: return .job
+    default: return .connection
     }
   }
 

@@ -1,9 +1,9 @@
 import Foundation
-import IMAPCodec
 import MailCore
+import Mailstore
 import Testing
 
-@testable import Endpoints
+@testable import LocalEndpoint
 
 /// `EmlSink` against a real directory: one file per message.
 @Suite struct EmlSinkTests {
@@ -65,9 +65,15 @@ import Testing
     try sink.inventory(skipping: [1, 3]) { found.append($0) }
     #expect(found.map(\.id) == [2, 4])
     #expect(
-      try sink.sizes(of: [2, 4, 9]) == [
-        2: UInt64(LocalSamples.messages[1].count), 4: UInt64(LocalSamples.messages[3].count),
+      try sink.readBack([2, 4, 9], depth: .size) == [
+        2: StoredCopy(size: UInt64(LocalSamples.messages[1].count)),
+        4: StoredCopy(size: UInt64(LocalSamples.messages[3].count)),
       ])
+    // Read back whole: the header and the hash of what was written.
+    let whole = try sink.readBack([2], depth: .content)[2]
+    #expect(whole?.sha256 == ContentHasher.hash(LocalSamples.messages[1]))
+    #expect(whole?.header == MessageHeader.headerSection(of: LocalSamples.messages[1]))
+    #expect(try sink.storedBytes(of: 2) == LocalSamples.messages[1])
     #expect(try sink.flags(of: [1]).isEmpty)
     try sink.setFlags([(id: 1, flags: ["\\Seen"])])
 

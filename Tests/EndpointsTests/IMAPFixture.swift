@@ -1,7 +1,6 @@
-import Endpoints
 import Foundation
-import IMAPCodec
-import TestSupport
+import IMAPEndpoint
+import ServerFixtures
 import Transport
 
 /// A fresh Dovecot user and ways to reach it.

@@ -1,8 +1,8 @@
-import Endpoints
 import Foundation
 import IMAPCodec
+import IMAPEndpoint
 import MailCore
-import TestSupport
+import ServerFixtures
 import Testing
 import Transport
 
@@ -43,7 +43,7 @@ import Transport
         return
       }
       #expect(user == fixture.user.name)
-      #expect(!error.isRetryable)
+      #expect(!error.isTemporary)
       #expect(error.hint?.contains("password") == true)
     }
   }
@@ -165,9 +165,10 @@ import Transport
     let client = try fixture.client()
     defer { client.logout() }
     try client.enable(["CONDSTORE"])
-    let date = try #require(IMAPDate(parsing: "05-Mar-2024 14:07:09 +0100"))
+    let date = try #require(ReceivedDate(internalDate: "05-Mar-2024 14:07:09 +0100"))
     let messages = (1...3).map {
-      AppendMessage(bytes: IMAPFixture.message($0), flags: $0 == 1 ? ["\\Seen", "$Important"] : [], internalDate: date)
+      MessageToStore(
+        bytes: IMAPFixture.message($0), flags: $0 == 1 ? ["\\Seen", "$Important"] : [], receivedDate: date)
     }
     let uids = try #require(try client.append(messages, to: MailboxName("INBOX")))
     #expect(uids.count == 3)
@@ -198,7 +199,7 @@ import Transport
     let client = try fixture.client()
     defer { client.logout() }
     try client.create(MailboxName("Pipelined"), separator: "/")
-    let messages = (1...20).map { AppendMessage(bytes: IMAPFixture.message($0)) }
+    let messages = (1...20).map { MessageToStore(bytes: IMAPFixture.message($0)) }
     let uids = try #require(try client.append(messages, to: MailboxName("Pipelined"), multiappend: false))
     #expect(uids == Array(1...20))
   }
@@ -208,7 +209,7 @@ import Transport
     let client = try fixture.client()
     defer { client.logout() }
     do {
-      try client.append([AppendMessage(bytes: IMAPFixture.message(1))], to: MailboxName("Does/Not/Exist"))
+      try client.append([MessageToStore(bytes: IMAPFixture.message(1))], to: MailboxName("Does/Not/Exist"))
       Issue.record("APPEND to a missing folder succeeded")
     } catch let error as IMAPError {
       guard case .commandFailed(_, _, let status) = error else {
@@ -225,7 +226,7 @@ import Transport
     let client = try fixture.client()
     defer { client.logout() }
     let big = IMAPFixture.message(3, body: String(repeating: "x", count: 5000))
-    let messages = [IMAPFixture.message(1), IMAPFixture.message(2), big].map { AppendMessage(bytes: $0) }
+    let messages = [IMAPFixture.message(1), IMAPFixture.message(2), big].map { MessageToStore(bytes: $0) }
     let uids = try #require(try client.append(messages, to: MailboxName("INBOX")))
     try client.select(MailboxName("INBOX"), readOnly: false)
     #expect(try client.uidSearch(.all) == UIDSet(uids))
@@ -245,7 +246,7 @@ import Transport
     defer { client.logout() }
     try client.enable(["CONDSTORE"])
     let uids = try #require(
-      try client.append((1...5).map { AppendMessage(bytes: IMAPFixture.message($0)) }, to: MailboxName("INBOX")))
+      try client.append((1...5).map { MessageToStore(bytes: IMAPFixture.message($0)) }, to: MailboxName("INBOX")))
     let before = try client.select(MailboxName("INBOX"), readOnly: false)
     let modSeq = try #require(before.highestModSeq)
     try client.store(UIDSet([uids[3]]), .add, flags: ["\\Flagged"])
@@ -260,7 +261,7 @@ import Transport
     defer { client.logout() }
     #expect(try client.enable(["QRESYNC"]).contains("QRESYNC"))
     let uids = try #require(
-      try client.append((1...5).map { AppendMessage(bytes: IMAPFixture.message($0)) }, to: MailboxName("INBOX")))
+      try client.append((1...5).map { MessageToStore(bytes: IMAPFixture.message($0)) }, to: MailboxName("INBOX")))
     let before = try client.select(MailboxName("INBOX"), readOnly: false)
     let validity = try #require(before.uidValidity)
     let modSeq = try #require(before.highestModSeq)
@@ -288,7 +289,7 @@ import Transport
     defer { client.logout() }
     client.useNonSynchronisingLiterals = false
     let uids = try #require(
-      try client.append((1...3).map { AppendMessage(bytes: IMAPFixture.message($0)) }, to: MailboxName("INBOX")))
+      try client.append((1...3).map { MessageToStore(bytes: IMAPFixture.message($0)) }, to: MailboxName("INBOX")))
     #expect(uids.count == 3)
     // A name that needs a literal (raw 8-bit bytes) waits for '+' too; Dovecot then refuses
     // it with its reason, and the session goes on.
@@ -332,9 +333,9 @@ import Transport
         return
       }
       #expect(!text.isEmpty)
-      #expect(error.isRetryable)
+      #expect(error.isTemporary)
     case let error as TransportError:
-      #expect(error.isRetryable)
+      #expect(error.isTemporary)
     default:
       Issue.record("the session went on after the server stopped: \(String(describing: failure))")
     }
@@ -392,9 +393,9 @@ import Transport
       try client.noop()
       Issue.record("NOOP on a dropped connection succeeded")
     } catch let error as TransportError {
-      #expect(error.isRetryable)
+      #expect(error.isTemporary)
     } catch let error as IMAPError {
-      #expect(error.isRetryable)
+      #expect(error.isTemporary)
     }
   }
 
@@ -406,7 +407,7 @@ import Transport
     let client = try fixture.client(compress: false, trace: trace)
     defer { client.logout() }
     let body = IMAPFixture.message(7, body: "SECRET-BODY-CONTENT")
-    let uids = try #require(try client.append([AppendMessage(bytes: body)], to: MailboxName("INBOX")))
+    let uids = try #require(try client.append([MessageToStore(bytes: body)], to: MailboxName("INBOX")))
     try client.select(MailboxName("INBOX"), readOnly: true)
     _ = try client.fetchMessages(UIDSet(uids))
     let recorded = lock.withLock { text }

@@ -1,9 +1,9 @@
 import Foundation
-import IMAPCodec
 import MailCore
+import Mailstore
 import Testing
 
-@testable import Endpoints
+@testable import LocalEndpoint
 
 /// `MaildirSink` and `MaildirSource` against real directories, and Python's `mailbox`
 /// reading what the sink wrote.
@@ -62,7 +62,7 @@ import Testing
       for (message, sample) in zip(metadata, LocalSamples.appends) {
         #expect(bodies[message.key] == sample.bytes, "\(folder) \(message.key)")
         #expect(Set(message.flags) == Set(sample.flags))
-        #expect(message.internalDate?.secondsSince1970 == sample.internalDate?.secondsSince1970)
+        #expect(message.receivedDate?.secondsSince1970 == sample.receivedDate?.secondsSince1970)
         #expect(message.size == UInt64(sample.bytes.count))
       }
     }
@@ -95,16 +95,18 @@ import Testing
     try sink.inventory(skipping: [1, 2, 4]) { found.append($0) }
     #expect(found.map(\.id) == [3])
 
-    let sizes = try sink.sizes(of: [1, 2, 3, 4, 99])
+    let sizes = try sink.readBack([1, 2, 3, 4, 99], depth: .size).mapValues(\.size)
     #expect(
       sizes
         == Dictionary(uniqueKeysWithValues: (1...4).map { (UInt32($0), UInt64(LocalSamples.messages[$0 - 1].count)) }))
+    let hashes = try sink.readBack([1, 2, 3, 4], depth: .content).mapValues(\.sha256)
+    #expect(hashes[3] == ContentHasher.hash(LocalSamples.messages[2]))
     #expect(try sink.flags(of: [2, 99]).mapValues(Set.init) == [2: ["\\Seen", "\\Answered"]])
     try sink.setFlags([(id: 2, flags: ["\\Flagged", "Work", "\\Recent"])])
     #expect(try sink.flags(of: [2]) == [2: ["\\Flagged", "Work"]])
     let names = try FileManager.default.contentsOfDirectory(atPath: root + "/.Work/cur")
     #expect(names.filter { $0.hasSuffix(":2,Fa") }.count == 1)
-    #expect(try sink.store([AppendMessage(bytes: LocalSamples.messages[0])]) == [.stored(id: 5)])
+    #expect(try sink.store([MessageToStore(bytes: LocalSamples.messages[0])]) == [.stored(id: 5)])
     sink.close()
 
     // A dry-run open sees the same, and the source the new flags.
@@ -186,7 +188,7 @@ import Testing
     let keys = try source.keys(after: 0)
     let first = try #require(try source.metadata([1]).first)
     #expect(first.flags.isEmpty)
-    #expect(first.internalDate?.secondsSince1970 == 1_600_000_000)
+    #expect(first.receivedDate?.secondsSince1970 == 1_600_000_000)
     #expect(try source.fetch([1]) == [1: delivered])
 
     // A mail client marks message 2 (the first sample) seen and flagged behind our back.
@@ -236,7 +238,7 @@ import Testing
       for (index, sample) in LocalSamples.appends.enumerated() {
         let match = messages.first { $0.bytes == sample.bytes }
         #expect(match != nil, "\(folder) message \(index)")
-        #expect(match.flatMap(\.date).map { Int64($0) } == sample.internalDate?.secondsSince1970)
+        #expect(match.flatMap(\.date).map { Int64($0) } == sample.receivedDate?.secondsSince1970)
         #expect(match?.flags == LocalSamples.infoLetters[index])
       }
     }
@@ -322,10 +324,11 @@ enum LocalSamples {
     MessageID(fieldValue: $0)
   }
 
-  static var appends: [AppendMessage] {
+  static var appends: [MessageToStore] {
     (0..<messages.count).map {
-      AppendMessage(
-        bytes: messages[$0], flags: flags[$0], internalDate: IMAPDate(secondsSince1970: dates[$0], zoneMinutes: 120))
+      MessageToStore(
+        bytes: messages[$0], flags: flags[$0], receivedDate: ReceivedDate(secondsSince1970: dates[$0], zoneMinutes: 120)
+      )
     }
   }
 }

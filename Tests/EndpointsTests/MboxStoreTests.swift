@@ -1,9 +1,9 @@
 import Foundation
-import IMAPCodec
 import MailCore
+import Mailstore
 import Testing
 
-@testable import Endpoints
+@testable import LocalEndpoint
 
 /// `MboxSink` and `MboxSource` against real files, and Python's `mailbox` reading what the
 /// sink wrote.
@@ -61,7 +61,7 @@ import Testing
         let expected = Self.readBack(LocalSamples.messages[index])
         #expect(bodies[message.key] == expected, "\(folder) \(message.key)")
         #expect(message.size == UInt64(expected.count))
-        #expect(message.internalDate?.secondsSince1970 == LocalSamples.dates[index])
+        #expect(message.receivedDate?.secondsSince1970 == LocalSamples.dates[index])
         #expect(message.flags.isEmpty)  // the sink does not write Status fields
       }
     }
@@ -126,7 +126,8 @@ import Testing
     #expect(found.allSatisfy { $0.id == nil })
     #expect(found.map(\.sha256) == LocalSamples.messages.map { ContentHasher.hash($0) })
     #expect(found.map(\.messageID) == LocalSamples.messageIDs)
-    #expect(try reopened.sizes(of: [1, 2]).isEmpty)
+    #expect(reopened.readBackDepth == nil)
+    #expect(try reopened.readBack([1, 2], depth: .size).isEmpty)
     #expect(try reopened.flags(of: [1, 2]).isEmpty)
     try reopened.setFlags([(id: 1, flags: ["\\Seen"])])
     #expect(try reopened.open("Archive/2023", forWriting: false)?.count == 4)
@@ -194,7 +195,7 @@ import Testing
     ]
     let sink = try MboxSink(path: scratch.path)
     _ = try sink.open("Quoted", forWriting: true)
-    _ = try sink.store(tricky.map { AppendMessage(bytes: $0, internalDate: IMAPDate(secondsSince1970: 86400)) })
+    _ = try sink.store(tricky.map { MessageToStore(bytes: $0, receivedDate: ReceivedDate(secondsSince1970: 86400)) })
     sink.close()
     let raw = String(decoding: try Data(contentsOf: URL(fileURLWithPath: scratch.file("Quoted"))), as: UTF8.self)
     #expect(raw.contains("\n>From here\n>>From there\n>>>From everywhere\n\n>From after an empty line\nFromage\n"))
@@ -272,8 +273,8 @@ import Testing
     #expect(try source.open("Inbox", keyMap: MemoryKeyMap()).count == 3)
     let metadata = try source.metadata([1, 2, 3, 4])
     #expect(metadata.map(\.flags) == [["\\Seen", "\\Answered", "\\Flagged"], ["\\Draft", "\\Deleted"], []])
-    #expect(metadata.map { $0.internalDate?.secondsSince1970 } == [820_631_134, 1_456_743_600, nil])
-    #expect(metadata[1].internalDate?.zoneMinutes == 60)
+    #expect(metadata.map { $0.receivedDate?.secondsSince1970 } == [820_631_134, 1_456_743_600, nil])
+    #expect(metadata[1].receivedDate?.zoneMinutes == 60)
     #expect(try source.flags(changedSince: 7).map(\.flags) == metadata.map(\.flags))
     #expect(try source.fetch([3]) == [3: Array("Subject: c\n\nthree\n".utf8)])
 
@@ -286,7 +287,7 @@ import Testing
     #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/Inbox")) == before)
 
     #expect(try source.open("Archives/2023", keyMap: MemoryKeyMap()).count == 1)
-    #expect(try source.metadata([1]).first?.internalDate?.secondsSince1970 == 1_703_442_600)
+    #expect(try source.metadata([1]).first?.receivedDate?.secondsSince1970 == 1_703_442_600)
     #expect(try source.open("Archives", keyMap: MemoryKeyMap()).count == 0)
     #expect(try source.open("Local/Notes", keyMap: MemoryKeyMap()).count == 1)
     #expect(try source.fetch([1]) == [1: Array("\nsix\n".utf8)])

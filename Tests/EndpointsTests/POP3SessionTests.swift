@@ -1,8 +1,8 @@
-import Endpoints
 import Foundation
 import IMAPCodec
 import MailCore
-import TestSupport
+import POP3Endpoint
+import ServerFixtures
 import Testing
 import Transport
 
@@ -32,7 +32,7 @@ import Transport
     while true {
       do {
         return try client()
-      } catch let error as POP3Error where error.isRetryable && ContinuousClock.now < deadline {
+      } catch let error as POP3Error where error.isTemporary && ContinuousClock.now < deadline {
         usleep(100_000)
       }
     }
@@ -42,7 +42,7 @@ import Transport
   func deliver(_ messages: [[UInt8]]) throws {
     let imap = try fixture.client()
     defer { imap.logout() }
-    try imap.append(messages.map { AppendMessage(bytes: $0) }, to: MailboxName("INBOX"))
+    try imap.append(messages.map { MessageToStore(bytes: $0) }, to: MailboxName("INBOX"))
   }
 
   @Test func stlsAndImplicitTLSWithEveryLoginMethod() throws {

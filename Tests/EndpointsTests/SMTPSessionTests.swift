@@ -1,8 +1,10 @@
-import Endpoints
 import Foundation
 import IMAPCodec
+import IMAPEndpoint
+import MailCore
 import SMTPCodec
-import TestSupport
+import SMTPEndpoint
+import ServerFixtures
 import Testing
 import Transport
 
@@ -30,14 +32,14 @@ import Transport
 
   /// A logged-in session. A `454 Temporary authentication failure` (Postfix losing its link
   /// to Dovecot's auth service on a loaded machine) is tried again, as a client should.
-  func loggedIn(_ account: SMTPAccount, _ credential: IMAPCredential) throws -> SMTPClient {
+  func loggedIn(_ account: SMTPAccount, _ credential: Credential) throws -> SMTPClient {
     var attempt = 0
     while true {
       let client = try SMTPClient.connect(account)
       do {
         try client.login(credential)
         return client
-      } catch let error as SMTPError where error.isRetryable && attempt < 5 {
+      } catch let error as SMTPError where error.isTemporary && attempt < 5 {
         client.close()
         attempt += 1
         usleep(500_000)

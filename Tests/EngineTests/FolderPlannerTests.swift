@@ -1,5 +1,5 @@
-import Endpoints
 import Engine
+import Mailstore
 import Testing
 
 @Suite struct FolderPlannerTests {

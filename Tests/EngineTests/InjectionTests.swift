@@ -1,9 +1,10 @@
-import Endpoints
 import Engine
 import Foundation
 import IMAPCodec
 import MailCore
-import TestSupport
+import POP3Endpoint
+import SMTPEndpoint
+import ServerFixtures
 import Testing
 import Transport
 
@@ -57,7 +58,7 @@ import Transport
     defer { client.logout() }
     for start in stride(from: 0, to: messages.count, by: 10) {
       try client.append(
-        messages[start..<min(start + 10, messages.count)].map { AppendMessage(bytes: $0) }, to: MailboxName("INBOX"))
+        messages[start..<min(start + 10, messages.count)].map { MessageToStore(bytes: $0) }, to: MailboxName("INBOX"))
     }
     return messages
   }

@@ -1,4 +1,3 @@
-import Endpoints
 import Engine
 import Foundation
 import IMAPCodec
@@ -60,20 +59,20 @@ extension MigrationTests {
     var huge = Self.message(1, folder: "Outbox", body: "")
     let line = Array("a line of a message too large for the target server, repeated many times over\r\n".utf8)
     while huge.count < target.server.flavor.maxMessageSize + 1_000_000 { huge += line }
-    let old = IMAPDate(parsing: "01-Jan-2001 00:00:00 +0000")!
+    let old = ReceivedDate(internalDate: "01-Jan-2001 00:00:00 +0000")!
     try client.append(
       [
-        AppendMessage(bytes: Self.message(2, folder: "Outbox")), AppendMessage(bytes: huge),
-        AppendMessage(bytes: Self.message(3, folder: "Outbox"), internalDate: old),
-        AppendMessage(bytes: Self.message(4, folder: "Outbox")),
-        AppendMessage(bytes: Self.message(5, folder: "Outbox")),
+        MessageToStore(bytes: Self.message(2, folder: "Outbox")), MessageToStore(bytes: huge),
+        MessageToStore(bytes: Self.message(3, folder: "Outbox"), receivedDate: old),
+        MessageToStore(bytes: Self.message(4, folder: "Outbox")),
+        MessageToStore(bytes: Self.message(5, folder: "Outbox")),
       ], to: MailboxName("Outbox"))
     client.logout()
 
     // First a plain copy; then one copy disappears from the target.
     var options = MigrationOptions()
     options.include = ["^Outbox$"]
-    options.since = IMAPDate(parsing: "01-Jan-2010 00:00:00 +0000")!.secondsSince1970
+    options.since = ReceivedDate(internalDate: "01-Jan-2010 00:00:00 +0000")!.secondsSince1970
     let copied = try migration(options).run()
     #expect(copied.copied == 3)
     #expect(copied.failed == 1)

@@ -1,9 +1,9 @@
-import Endpoints
 import Engine
 import Foundation
 import IMAPCodec
+import IMAPEndpoint
 import MailCore
-import TestSupport
+import ServerFixtures
 import Testing
 import Transport
 
@@ -56,19 +56,19 @@ import Transport
 
   /// Fills the source: nested non-ASCII folders, Sent, flags, keywords, dates, and two
   /// identical copies of one message in INBOX.
-  func fillSource() throws -> [String: [AppendMessage]] {
+  func fillSource() throws -> [String: [MessageToStore]] {
     let client = try source.connect()
     defer { client.logout() }
-    var content: [String: [AppendMessage]] = [:]
-    let date = IMAPDate(parsing: "05-Mar-2024 14:07:09 +0100")!
+    var content: [String: [MessageToStore]] = [:]
+    let date = ReceivedDate(internalDate: "05-Mar-2024 14:07:09 +0100")!
     let folders = ["INBOX": 6, "Sent": 3, "Projekte/Größe & Co/2024": 4, "R&D": 2]
     for (folder, count) in folders {
       if folder != "INBOX" { try client.create(client.mailboxName(folder), separator: "/") }
       var messages = (1...count).map { number in
-        AppendMessage(
+        MessageToStore(
           bytes: Self.message(number, folder: folder),
           flags: number % 2 == 0 ? ["\\Seen", "$Work"] : (number == 3 ? ["\\Flagged"] : []),
-          internalDate: IMAPDate(secondsSince1970: date.secondsSince1970 + Int64(number * 3600), zoneMinutes: 60))
+          receivedDate: ReceivedDate(secondsSince1970: date.secondsSince1970 + Int64(number * 3600), zoneMinutes: 60))
       }
       if folder == "INBOX" { messages.append(messages[0]) }  // an exact duplicate in the source
       try client.append(messages, to: client.mailboxName(folder))
@@ -127,7 +127,7 @@ import Transport
 
     // One new message: only it moves.
     let client = try source.connect()
-    try client.append([AppendMessage(bytes: Self.message(99, folder: "R&D"))], to: client.mailboxName("R&D"))
+    try client.append([MessageToStore(bytes: Self.message(99, folder: "R&D"))], to: client.mailboxName("R&D"))
     client.logout()
     let third = try migration(options).run()
     #expect(third.copied == 1)
@@ -159,7 +159,7 @@ import Transport
     let edited = Array(String(decoding: original, as: UTF8.self).replacingOccurrences(of: "Body", with: "Edited").utf8)
     let client = try target.connect()
     try client.create(client.mailboxName("R&D"), separator: ".")
-    try client.append([AppendMessage(bytes: edited)], to: client.mailboxName("R&D"))
+    try client.append([MessageToStore(bytes: edited)], to: client.mailboxName("R&D"))
     client.logout()
     var options = MigrationOptions()
     options.include = ["^R&D$"]
@@ -177,7 +177,7 @@ import Transport
     let edited = Array(String(decoding: original, as: UTF8.self).replacingOccurrences(of: "Body", with: "Edited").utf8)
     let client = try target.connect()
     try client.create(client.mailboxName("R&D"), separator: ".")
-    try client.append([AppendMessage(bytes: edited)], to: client.mailboxName("R&D"))
+    try client.append([MessageToStore(bytes: edited)], to: client.mailboxName("R&D"))
     client.logout()
     var options = MigrationOptions()
     options.include = ["^R&D$"]
@@ -195,8 +195,8 @@ import Transport
     while huge.count < target.server.flavor.maxMessageSize + 1_000_000 { huge += line }
     try client.append(
       [
-        AppendMessage(bytes: Self.message(2, folder: "Big")), AppendMessage(bytes: huge),
-        AppendMessage(bytes: Self.message(3, folder: "Big")),
+        MessageToStore(bytes: Self.message(2, folder: "Big")), MessageToStore(bytes: huge),
+        MessageToStore(bytes: Self.message(3, folder: "Big")),
       ], to: MailboxName("Big"))
     client.logout()
     var options = MigrationOptions()
@@ -206,7 +206,9 @@ import Transport
     #expect(report.copied == 2)
     #expect(report.failed == 1)
     let failure = try #require(report.folders.first?.failed.first)
-    #expect(failure.uid == 2)
+    #expect(failure.key == 2)
+    #expect(failure.kind == .refusedByTarget)
+    #expect(!failure.isTemporary)
     #expect(!failure.reason.isEmpty)
     // The next run tries it again and still reports it.
     let again = try migration(options).run()

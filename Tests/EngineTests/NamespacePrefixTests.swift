@@ -1,9 +1,8 @@
-import Endpoints
 import Engine
 import Foundation
-import IMAPCodec
+import IMAPEndpoint
 import MailCore
-import TestSupport
+import ServerFixtures
 import Testing
 
 /// Migrations to and from a Courier-style server: every folder under `INBOX.`, special
@@ -43,7 +42,7 @@ import Testing
       }
       try client.append(
         (1...count).map {
-          AppendMessage(bytes: MigrationTests.message($0, folder: folder), flags: $0 == 1 ? ["\\Seen"] : [])
+          MessageToStore(bytes: MigrationTests.message($0, folder: folder), flags: $0 == 1 ? ["\\Seen"] : [])
         }, to: name)
     }
   }
@@ -87,9 +86,10 @@ import Testing
     let standard = self.standard
     let courier = self.courier
     let comparison = try Verification(
-      source: { try standard.connect() }, target: { try courier.connect() }, options: MigrationOptions()
+      source: { IMAPSource(try standard.connect()) }, target: { IMAPSource(try courier.connect()) },
+      options: VerificationOptions()
     ).run()
     #expect(comparison.count == report.folders.count)
-    #expect(comparison.allSatisfy { $0.matches && $0.flagDifferences == 0 }, "\(comparison)")
+    #expect(comparison.allSatisfy { $0.matches && $0.flagDifferences.isEmpty }, "\(comparison)")
   }
 }

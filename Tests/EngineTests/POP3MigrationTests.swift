@@ -1,9 +1,10 @@
-import Endpoints
 import Engine
 import Foundation
 import IMAPCodec
+import IMAPEndpoint
 import MailCore
-import TestSupport
+import POP3Endpoint
+import ServerFixtures
 import Testing
 import Transport
 
@@ -54,7 +55,7 @@ import Transport
   func fill(_ numbers: ClosedRange<Int>, lines: Int = 10) throws {
     let client = try mailbox.connect()
     defer { client.logout() }
-    let messages = numbers.map { AppendMessage(bytes: Self.message($0, lines: lines)) }
+    let messages = numbers.map { MessageToStore(bytes: Self.message($0, lines: lines)) }
     for start in stride(from: 0, to: messages.count, by: 100) {
       try client.append(Array(messages[start..<min(start + 100, messages.count)]), to: MailboxName("INBOX"))
     }
@@ -74,7 +75,7 @@ import Transport
     #expect(try hashes(target) == hashes(mailbox))
     // The arrival date comes from the topmost Received field.
     let dates = try MigrationTests.snapshot(target, folder: "INBOX").map { $0.split(separator: " ").last! }
-    let expected = IMAPDate(parsing: "05-Mar-2024 14:07:10 +0100")!.secondsSince1970
+    let expected = ReceivedDate(internalDate: "05-Mar-2024 14:07:10 +0100")!.secondsSince1970
     #expect(dates.allSatisfy { Int64($0)! >= expected && Int64($0)! < expected + 40 })
 
     let second = try migration().run()
@@ -115,7 +116,7 @@ import Transport
     try fill(1...3)
     let huge = Self.message(4, lines: target.server.flavor.maxMessageSize / 40 + 10_000)
     let client = try mailbox.connect()
-    try client.append([AppendMessage(bytes: huge)], to: MailboxName("INBOX"))
+    try client.append([MessageToStore(bytes: huge)], to: MailboxName("INBOX"))
     client.logout()
     var options = MigrationOptions()
     options.deleteSource = true

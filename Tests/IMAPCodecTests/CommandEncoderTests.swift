@@ -1,5 +1,6 @@
 import Foundation
 import IMAPCodec
+import MailCore
 import Testing
 
 @Suite struct CommandEncoderTests {
@@ -49,17 +50,17 @@ import Testing
 
   @Test func literalMinusOnlyForSmallLiterals() {
     let minus = CommandEncoder(capabilities: ["LITERAL-"])
-    let small = AppendMessage(bytes: Array(repeating: 0x61, count: 4096))
-    let large = AppendMessage(bytes: Array(repeating: 0x61, count: 4097))
+    let small = MessageToStore(bytes: Array(repeating: 0x61, count: 4096))
+    let large = MessageToStore(bytes: Array(repeating: 0x61, count: 4097))
     #expect(minus.encode(.append(MailboxName("INBOX"), messages: [small]), tag: "a").synchronisingLiterals == 0)
     #expect(minus.encode(.append(MailboxName("INBOX"), messages: [large]), tag: "a").synchronisingLiterals == 1)
   }
 
   @Test func multiappendWithFlagsAndDates() {
-    let date = IMAPDate(parsing: "05-Mar-2024 14:07:09 +0100")!
+    let date = ReceivedDate(internalDate: "05-Mar-2024 14:07:09 +0100")!
     let messages = [
-      AppendMessage(bytes: Array("A\r\n".utf8), flags: ["\\Seen"], internalDate: date),
-      AppendMessage(bytes: Array("BB\r\n".utf8)),
+      MessageToStore(bytes: Array("A\r\n".utf8), flags: ["\\Seen"], receivedDate: date),
+      MessageToStore(bytes: Array("BB\r\n".utf8)),
     ]
     let encoded = literalPlus.encode(.append(MailboxName("Sent"), messages: messages), tag: "a1")
     #expect(
@@ -128,15 +129,16 @@ import Testing
   }
 
   @Test func internalDates() {
-    let date = IMAPDate(parsing: " 1-Jan-2000 00:00:00 +0000")
+    let date = ReceivedDate(internalDate: " 1-Jan-2000 00:00:00 +0000")
     #expect(date?.secondsSince1970 == 946_684_800)
-    #expect(date?.description == "01-Jan-2000 00:00:00 +0000")
-    let zoned = IMAPDate(parsing: "29-Feb-2024 23:59:59 -0730")
+    #expect(date?.internalDateText == "01-Jan-2000 00:00:00 +0000")
+    #expect(date?.description == "2000-01-01 00:00:00 +0000")
+    let zoned = ReceivedDate(internalDate: "29-Feb-2024 23:59:59 -0730")
     #expect(zoned?.zoneMinutes == -450)
-    #expect(zoned?.description == "29-Feb-2024 23:59:59 -0730")
-    #expect(IMAPDate(parsing: "31-Dec-1969 23:59:59 +0000")?.secondsSince1970 == -1)
-    #expect(IMAPDate(parsing: "1-Foo-2000 00:00:00 +0000") == nil)
-    #expect(IMAPDate(parsing: "1-Jan-2000 25:00:00 +0000") == nil)
+    #expect(zoned?.internalDateText == "29-Feb-2024 23:59:59 -0730")
+    #expect(ReceivedDate(internalDate: "31-Dec-1969 23:59:59 +0000")?.secondsSince1970 == -1)
+    #expect(ReceivedDate(internalDate: "1-Foo-2000 00:00:00 +0000") == nil)
+    #expect(ReceivedDate(internalDate: "1-Jan-2000 25:00:00 +0000") == nil)
   }
 
   @Test func base64() {

@@ -1,4 +1,5 @@
 import IMAPCodec
+import MailCore
 import Testing
 
 @Suite struct FetchParserTests {
@@ -17,8 +18,8 @@ import Testing
     #expect(fetch.sequenceNumber == 12)
     #expect(fetch.uid == 4827)
     #expect(fetch.flags == ["\\Seen", "$Label1"])
-    #expect(fetch.internalDate == IMAPDate(parsing: "17-Jul-1996 02:44:25 -0700"))
-    #expect(fetch.internalDate?.description == "17-Jul-1996 02:44:25 -0700")
+    #expect(fetch.internalDate == ReceivedDate(internalDate: "17-Jul-1996 02:44:25 -0700"))
+    #expect(fetch.internalDate?.internalDateText == "17-Jul-1996 02:44:25 -0700")
     #expect(fetch.size == 4286)
     #expect(fetch.modSeq == 12_121_231_000)
   }

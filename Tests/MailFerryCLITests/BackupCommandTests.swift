@@ -1,10 +1,11 @@
 import Archive
-import Endpoints
 import Foundation
 import IMAPCodec
+import IMAPEndpoint
+import LocalEndpoint
 import MailCore
+import ServerFixtures
 import Storage
-import TestSupport
 import Testing
 import Transport
 
@@ -76,9 +77,9 @@ import Transport
       let messages = (1...count).map { index in
         let number = index + offset
         let flags = [number % 2 == 0 ? "\\Seen" : nil, number % 5 == 0 ? "$Project" : nil].compactMap { $0 }
-        return AppendMessage(
+        return MessageToStore(
           bytes: Self.message(folder: folder, number: number, bodyLines: bodyLines), flags: flags,
-          internalDate: IMAPDate(secondsSince1970: Self.start + Int64(number) * Self.day, zoneMinutes: 120))
+          receivedDate: ReceivedDate(secondsSince1970: Self.start + Int64(number) * Self.day, zoneMinutes: 120))
       }
       try client.append(messages, to: client.mailboxName(folder))
     }

@@ -1,9 +1,9 @@
 import Archive
-import Endpoints
 import Foundation
 import IMAPCodec
+import LocalEndpoint
 import MailCore
-import TestSupport
+import ServerFixtures
 import Testing
 import Transport
 

@@ -1,5 +1,5 @@
 import Foundation
-import TestSupport
+import ServerFixtures
 import Testing
 
 @testable import MailFerryCLI

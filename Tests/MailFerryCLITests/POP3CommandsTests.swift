@@ -1,8 +1,7 @@
-import Endpoints
 import Foundation
-import IMAPCodec
 import MailCore
-import TestSupport
+import POP3Endpoint
+import ServerFixtures
 import Testing
 import Transport
 
@@ -83,6 +82,11 @@ import Transport
     let run = CapturedRun(["migrate", pop3s, imaps + "/Old POP"] + migrateOptions)
     #expect(run.status == .success, "\(run.err)")
     #expect(run.out.contains("INBOX → Old POP"))
+    // The maildrop against the folder it went to: all five there, once.
+    let verified = CapturedRun(["verify", pop3s, imaps + "/Old POP"] + migrateOptions.dropLast(2))
+    #expect(verified.status == .success, "\(verified.err)")
+    #expect(
+      verified.out.contains("      5        5        0        0        0        0        0        0  INBOX → Old POP"))
     let again = CapturedRun(["migrate", pop3s, imaps + "/Old POP", "--keep-days", "0", "--json"] + migrateOptions)
     #expect(again.status == .success, "\(again.err)")
     let report = try #require(again.out.split(separator: "\n").last)
@@ -93,8 +97,9 @@ import Transport
     #expect(try client.stat().count == 0)
     client.logout()
 
-    let verify = CapturedRun(["verify", pop3s, imaps] + migrateOptions.dropLast(2))
-    #expect(verify.status == .failure)
-    #expect(verify.err.contains("compares two IMAP accounts"))
+    // Emptied: what the target holds is extra now, which is no failure.
+    let verify = CapturedRun(["verify", pop3s, imaps + "/Old POP"] + migrateOptions.dropLast(2))
+    #expect(verify.status == .success, "\(verify.err)")
+    #expect(verify.err.contains("INBOX: extra in the target"), "\(verify.err)")
   }
 }

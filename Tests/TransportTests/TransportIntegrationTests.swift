@@ -1,5 +1,5 @@
 import Foundation
-import TestSupport
+import ServerFixtures
 import Testing
 import Transport
 
@@ -62,7 +62,7 @@ import Transport
       }
       #expect(subject.contains("localhost"))
       #expect(error.hint?.contains("--ca-file") == true)
-      #expect(!error.isRetryable)
+      #expect(!error.isTemporary)
     }
   }
 
@@ -154,7 +154,7 @@ import Transport
         return
       }
       #expect(seconds == 0.3)
-      #expect(error.isRetryable)
+      #expect(error.isTemporary)
     }
   }
 
@@ -184,7 +184,7 @@ import Transport
       while true { _ = try connection.readLine() }  // BYE, then the end of the stream
     } catch let error as TransportError {
       #expect(error == .connectionClosed(peer: connection.peer))
-      #expect(error.isRetryable)
+      #expect(error.isTemporary)
     }
   }
 

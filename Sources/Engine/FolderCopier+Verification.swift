@@ -1,0 +1,79 @@
+import Checkpoint
+import MailCore
+import Mailstore
+
+/// What reading back a stored copy found wrong with it.
+enum StoredFinding: Equatable {
+  /// The sink acknowledged the message but does not hold it.
+  case absent
+  /// The sink holds other bytes than it was given: what differs, in words.
+  case altered(String)
+}
+
+extension FolderCopier {
+  /// Reads back what the sink just stored, by the ids it gave, to `readBackDepth`, and says
+  /// which copies are missing or differ from what was sent. Copies without an id (a
+  /// delivery, a server without UIDPLUS) cannot be read back and are counted apart.
+  func checkStored(
+    _ sent: [(record: MessageRecord, bytes: [UInt8])], outcomes: [StoreOutcome]
+  ) throws -> [UInt32: StoredFinding] {
+    guard let depth = readBackDepth else { return [:] }
+    var idOf: [UInt32: UInt32] = [:]
+    for (item, outcome) in zip(sent, outcomes) {
+      switch outcome {
+      case .stored(let id), .partlyStored(let id, _):
+        if let id { idOf[item.record.sourceUID] = id } else { report.unverified += 1 }
+      case .refused: break
+      }
+    }
+    guard !idOf.isEmpty else { return [:] }
+    let copies = try sink.readBack(Array(idOf.values), depth: depth)
+    var findings: [UInt32: StoredFinding] = [:]
+    for (record, bytes) in sent {
+      guard let id = idOf[record.sourceUID] else { continue }
+      report.verified += 1
+      guard let copy = copies[id] else {
+        findings[record.sourceUID] = .absent
+        continue
+      }
+      if let difference = try difference(sent: bytes, record: record, stored: copy, id: id, depth: depth) {
+        findings[record.sourceUID] = .altered(difference)
+      }
+    }
+    return findings
+  }
+
+  /// How the stored copy differs from the sent bytes, line endings aside; nil when it does not.
+  private func difference(
+    sent bytes: [UInt8], record: MessageRecord, stored copy: StoredCopy, id: UInt32, depth: ReadBackDepth
+  ) throws -> String? {
+    let normalizedSize = MessageBytes.normalizedSize(bytes)
+    let sizeDiffers = copy.size != UInt64(bytes.count) && copy.size != UInt64(normalizedSize)
+    var headerDiffers = false
+    if let header = copy.header, header.count < StoredCopy.headerLimit {
+      let sentHeader = MessageBytes.normalized(MessageHeader.headerSection(of: bytes))
+      if let found = MessageBytes.firstDifference(sentHeader, MessageBytes.normalized(header)) {
+        if !sizeDiffers { return "header \(found)" + Self.sameSize }
+        headerDiffers = true
+      }
+    }
+    let contentDiffers = copy.sha256.map { $0 != record.sha256 } ?? false
+    guard sizeDiffers || headerDiffers || contentDiffers else { return nil }
+    // Find the first byte that differs in the whole copy (read once more; rare).
+    var text = sizeDiffers ? "size \(copy.size) bytes, sent \(normalizedSize)" : "content differs"
+    if let storedBytes = try sink.storedBytes(of: id),
+      let found = MessageBytes.firstDifference(MessageBytes.normalized(bytes), MessageBytes.normalized(storedBytes))
+    {
+      text += "; first difference at \(found)"
+    }
+    return text + (sizeDiffers ? "" : Self.sameSize)
+  }
+
+  private static let sameSize = " (same size: only the bytes were changed)"
+
+  /// How deep this run reads back stored copies: what the options ask, as far as the sink can.
+  var readBackDepth: ReadBackDepth? {
+    guard let wanted = options.verify, let offered = sink.readBackDepth else { return nil }
+    return min(wanted, offered)
+  }
+}

@@ -1,0 +1,98 @@
+import IMAPCodec
+import MailCore
+import Mailstore
+
+/// An IMAP account read as a `MessageSource`: keys are UIDs, validity is UIDVALIDITY.
+/// Folders are opened with EXAMINE and bodies read with BODY.PEEK[], so reading changes
+/// nothing; only `remove` selects a folder for writing.
+public final class IMAPSource: MessageSource, @unchecked Sendable {
+  public let client: IMAPClient
+  private var openFolder: (name: MailboxName, readOnly: Bool)?
+
+  public init(_ client: IMAPClient) { self.client = client }
+
+  public func folders() throws -> [FolderDescriptor] {
+    try client.listFolders().map(FolderDescriptor.init)
+  }
+
+  public func personalPrefix() throws -> String { try client.personalPrefix() }
+
+  public func messageCount(_ folder: String) throws -> Int {
+    Int(try client.status(client.mailboxName(folder), items: ["MESSAGES"])["MESSAGES"] ?? 0)
+  }
+
+  /// STATUS SIZE where offered, else the sum of RFC822.SIZE.
+  public func folderSize(_ folder: String) throws -> UInt64 {
+    let name = client.mailboxName(folder)
+    if client.has("STATUS=SIZE"), let size = try client.status(name, items: ["SIZE"])["SIZE"] { return size }
+    return try client.totalSize(of: name)
+  }
+
+  /// UIDs are keys already: `keyMap` is not needed.
+  public func open(_ folder: String, keyMap: any SourceKeyMap) throws -> SourceFolderState {
+    let name = client.mailboxName(folder)
+    let selected = try client.select(name, readOnly: true)
+    openFolder = (name, true)
+    guard let validity = selected.uidValidity else { throw IMAPError.noUIDValidity(peer: client.peer, mailbox: folder) }
+    return SourceFolderState(
+      validity: validity, highestModSeq: selected.noModSeq ? nil : selected.highestModSeq,
+      count: Int(selected.exists))
+  }
+
+  public func keys(after: UInt32) throws -> [UInt32] {
+    guard after < UInt32.max else { return [] }
+    // `n:*` always matches the last message, even below n: filter.
+    return try client.uidSearch(.uid(.from(after + 1))).filter { $0 > after }
+  }
+
+  public func metadata(_ keys: [UInt32]) throws -> [SourceMessage] {
+    guard !keys.isEmpty else { return [] }
+    return try client.fetchMetadata(.uids(UIDSet(keys))).map {
+      SourceMessage(key: $0.uid, flags: $0.flags, receivedDate: $0.internalDate, size: $0.size)
+    }
+  }
+
+  public func fetch(_ keys: [UInt32]) throws -> [UInt32: [UInt8]] {
+    guard !keys.isEmpty else { return [:] }
+    let messages = try client.fetchMessages(UIDSet(keys))
+    return Dictionary(messages.map { ($0.uid, $0.bytes) }, uniquingKeysWith: { first, _ in first })
+  }
+
+  public func flags(changedSince modSeq: UInt64?) throws -> [SourceFlags] {
+    let changedSince = client.has("CONDSTORE") ? modSeq : nil
+    var result: [SourceFlags] = []
+    try client.run(.uidFetch(.from(1), items: ["UID", "FLAGS"], changedSince: changedSince)) { data in
+      if case .fetch(let fetch) = data, let uid = fetch.uid, let flags = fetch.flags {
+        result.append(SourceFlags(key: uid, flags: flags))
+      }
+    }
+    return result
+  }
+
+  public func remove(_ keys: [UInt32]) throws -> RemovalResult {
+    guard let folder = openFolder, !keys.isEmpty else { return .removed }
+    if folder.readOnly {
+      _ = try client.select(folder.name, readOnly: false)
+      openFolder = (folder.name, false)
+    }
+    let uids = UIDSet(keys)
+    try client.store(uids, .add, flags: ["\\Deleted"])
+    // Without UIDPLUS an EXPUNGE would also remove what the user had marked \Deleted.
+    guard client.has("UIDPLUS") else {
+      return .markedOnly(reason: "the server lacks UIDPLUS, so MailFerry leaves the expunge to you")
+    }
+    try client.expunge(uids)
+    return .removed
+  }
+
+  public func close() { client.logout() }
+  public func abandon() { client.close() }
+}
+
+extension FolderDescriptor {
+  public init(_ folder: IMAPFolder) {
+    self.init(
+      name: folder.displayName, separator: folder.separator, specialUse: folder.specialUse,
+      selectable: folder.isSelectable)
+  }
+}

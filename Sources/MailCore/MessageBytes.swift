@@ -1,0 +1,91 @@
+/// Message bytes compared the way MailFerry compares them across stores: every line ending
+/// written as CRLF (as `ContentHasher` hashes them).
+public enum MessageBytes {
+  /// `bytes` with each bare LF written as CRLF, and a CRLF after a last line without one.
+  public static func normalized<Bytes: Collection>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
+    var output: [UInt8] = []
+    output.reserveCapacity(bytes.count + bytes.count / 32)
+    var previous: UInt8 = 0
+    for byte in bytes {
+      if byte == 0x0A && previous != 0x0D { output.append(0x0D) }
+      output.append(byte)
+      previous = byte
+    }
+    if let last = output.last, last != 0x0A { output += [0x0D, 0x0A] }
+    return output
+  }
+
+  /// The size `normalized` would have, without building it.
+  public static func normalizedSize<Bytes: Collection>(_ bytes: Bytes) -> Int where Bytes.Element == UInt8 {
+    var size = 0
+    var previous: UInt8 = 0
+    for byte in bytes {
+      if byte == 0x0A && previous != 0x0D { size += 1 }
+      size += 1
+      previous = byte
+    }
+    if previous != 0x0A && size > 0 { size += 2 }
+    return size
+  }
+
+  /// Where two byte strings first differ: the offset and the byte each has there (nil past
+  /// its end); nil when they are equal.
+  public static func firstDifference(_ sent: [UInt8], _ stored: [UInt8]) -> ByteDifference? {
+    let common = min(sent.count, stored.count)
+    for index in 0..<common where sent[index] != stored[index] {
+      return ByteDifference(offset: index, sent: sent[index], stored: stored[index])
+    }
+    if sent.count == stored.count { return nil }
+    return ByteDifference(
+      offset: common, sent: common < sent.count ? sent[common] : nil,
+      stored: common < stored.count ? stored[common] : nil)
+  }
+}
+
+/// The first byte at which a stored copy differs from what was sent.
+public struct ByteDifference: Sendable, Equatable, CustomStringConvertible {
+  public var offset: Int
+  public var sent: UInt8?
+  public var stored: UInt8?
+
+  public init(offset: Int, sent: UInt8?, stored: UInt8?) {
+    self.offset = offset
+    self.sent = sent
+    self.stored = stored
+  }
+
+  /// `byte 123: sent 0xE4, stored 0x58 'X'`.
+  public var description: String {
+    func show(_ byte: UInt8?) -> String {
+      guard let byte else { return "nothing (it ends there)" }
+      let hex = "0x" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2, with: "0")
+      return (0x21...0x7E).contains(byte) ? "\(hex) '\(Character(Unicode.Scalar(byte)))'" : hex
+    }
+    return "byte \(offset): sent \(show(sent)), stored \(show(stored))"
+  }
+}
+
+extension MessageHeader {
+  /// The header section of a message, through the empty line that ends it (or the whole
+  /// message when there is none).
+  public static func headerSection(of message: [UInt8]) -> [UInt8] {
+    var index = 0
+    while index < message.count {
+      if message[index] == 0x0A {
+        let next = index + 1
+        if next < message.count && message[next] == 0x0A { return Array(message[...next]) }
+        if next + 1 < message.count && message[next] == 0x0D && message[next + 1] == 0x0A {
+          return Array(message[...(next + 1)])
+        }
+      }
+      index += 1
+    }
+    return message
+  }
+}
+
+extension String {
+  fileprivate func leftPadded(to width: Int, with pad: Character) -> String {
+    count >= width ? self : String(repeating: pad, count: width - count) + self
+  }
+}
