@@ -99,9 +99,8 @@ let package = Package(
     .testTarget(
       name: "MailFerryCLITests",
       dependencies: [
-        "Archive", "IMAPCodec", "IMAPEndpoint", "MailCore", "MailFerryCLI", "Mailstore", "POP3Endpoint",
-        "ServerFixtures",
-        "Transport",
+        "Archive", "Checkpoint", "Engine", "IMAPCodec", "IMAPEndpoint", "LocalEndpoint", "MailCore", "MailFerryCLI",
+        "Mailstore", "POP3Codec", "POP3Endpoint", "SMTPCodec", "SMTPEndpoint", "ServerFixtures", "Storage", "Transport",
       ]),
   ]
 )

@@ -64,6 +64,7 @@ final class FolderCopier {
     state.targetUIDValidity = sinkFolder?.validity
     if !options.dryRun { try store.update(state) }
 
+    let alteredEarlier = try store.alterations(folder: state.id).count
     try takeInventory(state: state, sourceValidity: opened.validity, sinkFolder: sinkFolder)
     try reconcilePending(state: state, sinkValidity: sinkFolder?.validity)
 
@@ -101,6 +102,10 @@ final class FolderCopier {
       try copyBatch(batch, state: state, validity: opened.validity, sinkFolder: sinkFolder, progress: &progress)
     }
     guard !options.dryRun else { return report }
+    if alteredEarlier > 0 && report.altered.isEmpty {
+      report.notes.append(
+        "\(alteredEarlier) copies were found altered by the target in earlier runs; they stay as it stored them")
+    }
     if options.syncFlags, let sinkFolder {
       try syncFlags(state: state, validity: opened.validity, sinkFolder: sinkFolder)
     }

@@ -87,7 +87,13 @@ public final class Migration: @unchecked Sendable {
       (plan.firstIndex { $0.source.name == lhs.source } ?? 0) < (plan.firstIndex { $0.source.name == rhs.source } ?? 0)
     }
     report.interrupted = stopFlag.isSet && report.stoppedBy == nil
-    try store.finishRun(runID, outcome: report.interrupted ? "interrupted" : report.isComplete ? "complete" : "partial")
+    do {
+      try store.finishRun(
+        runID, outcome: report.interrupted ? "interrupted" : report.isComplete ? "complete" : "partial")
+    } catch {
+      // The report still says what happened; the state file just lacks the run's end.
+      if report.stoppedBy == nil { report.stoppedBy = ReportedFailure(error) }
+    }
     let elapsed = (ContinuousClock.now - started).components
     report.seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
     return report

@@ -137,6 +137,8 @@ public struct MigrationReport: Sendable {
   /// from the target"), or why they were not.
   public var verification: String?
 
+  public init() {}
+
   public var copied: Int { folders.reduce(0) { $0 + $1.copied } }
   public var copiedBytes: Int { folders.reduce(0) { $0 + $1.copiedBytes } }
   public var duplicates: Int { folders.reduce(0) { $0 + $1.duplicates } }

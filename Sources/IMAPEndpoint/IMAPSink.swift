@@ -89,7 +89,7 @@ public final class IMAPSink: MessageSink, @unchecked Sendable {
   }
 
   /// A refused APPEND: temporary when the server says it is busy or limited for now.
-  static func refusal(_ status: ResponseStatus) -> StoreRefusal {
+  public static func refusal(_ status: ResponseStatus) -> StoreRefusal {
     let reason = "\(status.kind.rawValue) \(status.text)"
     switch status.code {
     case .overQuota?:

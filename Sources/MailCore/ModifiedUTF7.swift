@@ -5,6 +5,7 @@
 public enum ModifiedUTF7 {
   public struct DecodingError: UserFacingError, Equatable {
     public let name: String
+    public init(name: String) { self.name = name }
     public var description: String { "mailbox name \"\(name)\" is not valid modified UTF-7" }
     public var hint: String? { "leave the folder out with --exclude, or rename it on the server" }
     public var scope: FailureScope { .folder }

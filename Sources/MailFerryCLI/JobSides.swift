@@ -50,11 +50,15 @@ struct JobSides {
   /// The target read as a source (`verify`); nil when a job writes it.
   let connectTargetForReading: Migration.ConnectSource?
   /// Held while the job reads or writes an archive, so two runs never write to it at once
-  /// and a reindex never replaces the catalog under a run.
-  let archiveLocks: [ExclusiveLock]
+  /// and a reindex never replaces the catalog under a run (taken by `connect`).
+  private(set) var archiveLocks: [ExclusiveLock] = []
+  private let targetRole: StoreOpener.Role
+  private let logins: [() throws -> Void]
 
-  /// `source` and `target` default to the first two positional arguments. `targetRole`
-  /// is `.writing` for a job and `.reading` for `verify`.
+  /// Reads both sides' options and credentials; nothing is connected yet, so a command
+  /// can still refuse options that do not apply before anything happens. `source` and
+  /// `target` default to the first two positional arguments. `targetRole` is `.writing`
+  /// for a job and `.reading` for `verify`.
   init(
     _ arguments: ParsedArguments, command: String, console: Console, source givenSource: String? = nil,
     target givenTarget: String? = nil, targetRole: StoreOpener.Role = .writing
@@ -68,6 +72,22 @@ struct JobSides {
       arguments: arguments, command: command, console: console,
       soleServer: source.serverURL == nil || target.serverURL == nil, trace: trace)
 
+    self.targetRole = targetRole
+    self.command = command
+    let sourceSide = try StoreOpener.open(source, text: sourceText, side: "source", role: .reading, context: context)
+    let targetSide = try StoreOpener.open(target, text: targetText, side: "target", role: targetRole, context: context)
+    connectSource = sourceSide.connectSource!
+    connectTarget = targetSide.connectSink
+    connectTargetForReading = targetSide.connectSource
+    logins = [sourceSide.check, targetSide.check].compactMap { $0 }
+  }
+
+  private let command: String
+
+  /// Locks the archives the job reads, logs in on each server once (a wrong password or
+  /// certificate fails here, before any work), then locks and creates an archive target:
+  /// only now, so a wrong password leaves nothing behind.
+  mutating func connect() throws {
     var locks: [ExclusiveLock] = []
     if case .archive(let path) = source {
       locks += try Archive.lock(path: path, purpose: command, mode: .reading)
@@ -75,21 +95,12 @@ struct JobSides {
     if case .archive(let path) = target, targetRole == .reading {
       locks += try Archive.lock(path: path, purpose: command, mode: .reading)
     }
-    let sourceSide = try StoreOpener.open(source, text: sourceText, side: "source", role: .reading, context: context)
-    let targetSide = try StoreOpener.open(target, text: targetText, side: "target", role: targetRole, context: context)
-    connectSource = sourceSide.connectSource!
-    connectTarget = targetSide.connectSink
-    connectTargetForReading = targetSide.connectSource
-    // Read every option and password first, then log in on each side once.
-    for login in [sourceSide.checkLogin, targetSide.checkLogin].compactMap({ $0 }) {
-      try Self.retryingTransient(login)
-    }
-    // An archive target is locked and created only now, so a wrong password leaves nothing.
+    archiveLocks = locks
+    for login in logins { try Self.retryingTransient(login) }
     if case .archive(let path) = target, targetRole == .writing {
-      locks += try Archive.lock(path: path, purpose: command, mode: .writing)
+      archiveLocks += try Archive.lock(path: path, purpose: command, mode: .writing)
       _ = try Archive(path: path, create: true)
     }
-    archiveLocks = locks
   }
 
   /// What the job is, for "option … does not apply to …".

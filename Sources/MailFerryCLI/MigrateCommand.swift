@@ -88,6 +88,8 @@ struct MigrateCommand: Subcommand {
     let json = arguments.flag("json")
     let quiet = arguments.flag("quiet") || json
     try arguments.checkAllApply(to: sides.description)
+    var sides = sides
+    try sides.connect()
     let progress = console.isTerminal && !quiet ? ProgressDisplay(console: console) : nil
     let migration = Migration(
       source: sides.connectSource,
@@ -113,6 +115,7 @@ struct MigrateCommand: Subcommand {
       ReportTable.print(report, console: console, dryRun: options.dryRun, quiet: quiet)
     }
     if report.interrupted { return .interrupted }
+    if report.stoppedBy != nil { return .failure }
     return report.isComplete ? .success : .partial
   }
 

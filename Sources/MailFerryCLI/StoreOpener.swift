@@ -1,6 +1,7 @@
 import Archive
 import ArchiveEndpoint
 import Engine
+import Foundation
 import IMAPEndpoint
 import LocalEndpoint
 import MailCore
@@ -37,8 +38,9 @@ enum StoreOpener {
   struct Opened {
     var connectSource: Migration.ConnectSource?
     var connectSink: Migration.ConnectSink?
-    /// Logs in once and out again, so a wrong password fails before any work starts.
-    var checkLogin: (() throws -> Void)?
+    /// Checks the store before any work starts: logs in once and out again (a wrong
+    /// password fails here), or opens the archive or local store once (a wrong path).
+    var check: (() throws -> Void)?
     /// For a command with one store: a session whose warnings (an unencrypted connection,
     /// `--insecure`) reach the console; the workers' sessions stay quiet.
     var connectSourceVisibly: Migration.ConnectSource?
@@ -58,8 +60,9 @@ enum StoreOpener {
     let console = context.console
     switch (endpoint, role) {
     case (.archive(let path), .reading):
-      _ = try Archive(path: path, create: false)
-      return Opened(connectSource: { ArchiveSource(try Archive(path: path, create: false)) })
+      return Opened(
+        connectSource: { ArchiveSource(try Archive(path: path, create: false)) },
+        check: { _ = try Archive(path: path, create: false) })
     case (.archive(let path), .writing):
       if context.arguments.flag("dry-run") && !Archive.exists(at: path) {
         throw ConfigurationError(
@@ -73,9 +76,11 @@ enum StoreOpener {
         return ArchiveSink(archive)
       })
     case (.local(let kind, let path), .reading):
-      return Opened(connectSource: try localSource(kind, path: path))
+      let connect = try localSource(kind, path: path)
+      return Opened(connectSource: connect, check: { _ = try connect() })
     case (.local(let kind, let path), .writing):
-      return Opened(connectSink: try localSink(kind, path: path))
+      let connect = try localSink(kind, path: path)
+      return Opened(connectSink: connect, check: { _ = try connect() })
     case (.server(let url), _):
       return try openServer(url, text: text, side: side, role: role, context: context, silent: silent, console: console)
     }
@@ -94,7 +99,7 @@ enum StoreOpener {
       let connect: @Sendable () throws -> IMAPClient = {
         try options.openSession(console: silent, credential: credential)
       }
-      var opened = Opened(checkLogin: { try options.openSession(console: console, credential: credential).logout() })
+      var opened = Opened(check: { try options.openSession(console: console, credential: credential).logout() })
       switch role {
       case .reading:
         opened.connectSource = { IMAPSource(try connect()) }
@@ -109,7 +114,7 @@ enum StoreOpener {
       let credential = try options.credential(console: console)
       return Opened(
         connectSource: { POP3Source(try options.openSession(console: silent, credential: credential)) },
-        checkLogin: { try options.openSession(console: console, credential: credential).logout() },
+        check: { try options.openSession(console: console, credential: credential).logout() },
         connectSourceVisibly: { POP3Source(try options.openSession(console: console, credential: credential)) })
     case (.smtp, .writing), (.smtps, .writing), (.lmtp, .writing):
       let options = try SMTPSessionOptions(
@@ -118,7 +123,7 @@ enum StoreOpener {
       let credential = try options.credential(console: console)
       return Opened(
         connectSink: { options.sink(try options.openSession(console: silent, credential: credential)) },
-        checkLogin: { try options.openSession(console: console, credential: credential).quit() })
+        check: { try options.openSession(console: console, credential: credential).quit() })
     case (.pop3, .writing), (.pop3s, .writing):
       throw ConfigurationError(
         what: "\(side ?? "store") '\(url.display)'", problem: "cannot be written to (POP3 only reads a maildrop)",
@@ -131,15 +136,12 @@ enum StoreOpener {
     }
   }
 
-  /// A local store read as a source. The constructor checks the path once up front, so a
-  /// wrong path fails before any work; each worker then opens its own instance.
+  /// A local store read as a source; each worker opens its own instance.
   static func localSource(_ kind: JobEndpoint.LocalKind, path: String) throws -> Migration.ConnectSource {
     switch kind {
     case .maildir:
-      _ = try MaildirSource(root: path)
       return { try MaildirSource(root: path) }
     case .mbox:
-      _ = try MboxSource(path: path)
       return { try MboxSource(path: path) }
     case .eml:
       throw ConfigurationError(
@@ -147,16 +149,16 @@ enum StoreOpener {
     }
   }
 
+  /// A local store written as a target; the first instance (the check) looks at the
+  /// layout, the workers' do not.
   static func localSink(_ kind: JobEndpoint.LocalKind, path: String) throws -> Migration.ConnectSink {
     switch kind {
     case .maildir:
-      _ = try MaildirSink(root: path)
-      return { try MaildirSink(root: path, checkingLayout: false) }
+      let checked = Checked()
+      return { try MaildirSink(root: path, checkingLayout: checked.first()) }
     case .mbox:
-      _ = try MboxSink(path: path)
       return { try MboxSink(path: path) }
     case .eml:
-      _ = try EmlSink(directory: path)
       return { try EmlSink(directory: path) }
     }
   }
@@ -169,5 +171,17 @@ enum StoreOpener {
       throw UsageError(command: command, message: "option '--compression' takes a level from 1 to 9, not \(level)")
     }
     return Int32(level)
+  }
+}
+
+/// True the first time only, from any thread.
+private final class Checked: @unchecked Sendable {
+  private let lock = NSLock()
+  private var done = false
+  func first() -> Bool {
+    lock.withLock {
+      defer { done = true }
+      return !done
+    }
   }
 }

@@ -44,8 +44,7 @@ struct VerifyCommand: Subcommand {
     ])
 
   func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
-    let sides = try JobSides(arguments, command: Self.spec.name, console: console, targetRole: .reading)
-    defer { sides.archiveLocks.forEach { $0.release() } }
+    var sides = try JobSides(arguments, command: Self.spec.name, console: console, targetRole: .reading)
     var options = VerificationOptions()
     let migrate = try MigrateCommand.options(arguments, sourceFolder: sides.source.folder, command: Self.spec.name)
     options.include = migrate.include
@@ -61,6 +60,8 @@ struct VerifyCommand: Subcommand {
     let quiet = arguments.flag("quiet")
     try arguments.checkAllApply(
       to: "verify between \(sides.source.kindDescription) and \(sides.target.kindDescription)")
+    try sides.connect()
+    defer { sides.archiveLocks.forEach { $0.release() } }
     if arguments.value("state") != nil || FileManager.default.fileExists(atPath: statePath) {
       let store = try CheckpointStore(existingAt: statePath)
       recordedPlan = try store.folders().map { ($0.sourceName, $0.targetName) }

@@ -13,6 +13,11 @@ public struct LockHeldError: UserFacingError, Sendable, Equatable {
   /// What the holder wrote into the lock file ("pid 123, backup, since …"), if readable.
   public let holder: String
 
+  public init(path: String, holder: String) {
+    self.path = path
+    self.holder = holder
+  }
+
   public var description: String {
     "\(path) is held by another MailFerry run" + (holder.isEmpty ? " (one that reads it)" : " (\(holder))")
   }

@@ -9,6 +9,12 @@ public struct SQLiteError: UserFacingError, Sendable {
   public let operation: String
   public let message: String
 
+  public init(code: Int32, operation: String, message: String) {
+    self.code = code
+    self.operation = operation
+    self.message = message
+  }
+
   public var description: String {
     "database \(operation) failed: \(message) (SQLite code \(code))"
   }

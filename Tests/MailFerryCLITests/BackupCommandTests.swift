@@ -375,6 +375,9 @@ import Transport
     #expect(full.status != 0)
     #expect(full.stderr.contains("error:"), "\(full.stderr)")
     #expect(full.stderr.contains("File too large") || full.stderr.contains("disk"), "\(full.stderr)")
+    // A local file error reaches the whole job: it stops instead of failing folder after folder.
+    #expect(full.stderr.contains("error: the job stopped: "), "\(full.stderr)")
+    #expect(full.status == 1)
     let partial = try Archive(path: archivePath, create: false)
     let stored = try partial.folders().reduce(0) { $0 + (try partial.messageCount($1)) }
     #expect(stored < 100)

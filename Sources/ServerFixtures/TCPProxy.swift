@@ -1,0 +1,204 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Changes the bytes flowing one way through a `TCPProxy`. One instance per connection and
+/// direction, fed the stream in whatever pieces the socket gives.
+public protocol ByteTransform: Sendable {
+  /// The bytes to pass on for `bytes` (possibly fewer, more or different).
+  mutating func process(_ bytes: [UInt8]) -> [UInt8]
+}
+
+/// A loopback TCP proxy in front of a real server, for tests: it accepts connections on a
+/// free port, connects each to `upstreamPort`, and copies bytes both ways through optional
+/// transforms. Two threads per connection, blocking I/O; `stop` closes everything.
+public final class TCPProxy: @unchecked Sendable {
+  public let port: Int
+  private let upstreamPort: Int
+  private let listener: Int32
+  private let makeClientToServer: @Sendable () -> (any ByteTransform)?
+  private let makeServerToClient: @Sendable () -> (any ByteTransform)?
+  private let lock = NSLock()
+  private var sockets: [Int32] = []
+  private var stopped = false
+
+  public init(
+    upstreamPort: Int, clientToServer: @escaping @Sendable () -> (any ByteTransform)? = { nil },
+    serverToClient: @escaping @Sendable () -> (any ByteTransform)? = { nil }
+  ) throws {
+    self.upstreamPort = upstreamPort
+    makeClientToServer = clientToServer
+    makeServerToClient = serverToClient
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw FixtureError("proxy: socket failed: errno \(errno)") }
+    var reuse: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+    var address = Self.loopback(port: 0)
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+    }
+    guard bound == 0, listen(fd, 32) == 0 else {
+      close(fd)
+      throw FixtureError("proxy: cannot listen on loopback: errno \(errno)")
+    }
+    _ = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    listener = fd
+    port = Int(UInt16(bigEndian: address.sin_port))
+    let thread = Thread { [self] in acceptLoop() }
+    thread.start()
+  }
+
+  deinit { stop() }
+
+  /// Closes the listener and every connection.
+  public func stop() {
+    let open: [Int32] = lock.withLock {
+      guard !stopped else { return [] }
+      stopped = true
+      return sockets
+    }
+    shutdown(listener, Int32(SHUT_RDWR))
+    close(listener)
+    for fd in open { shutdown(fd, Int32(SHUT_RDWR)) }
+  }
+
+  private func acceptLoop() {
+    while true {
+      let client = accept(listener, nil, nil)
+      guard client >= 0 else {
+        if errno == EINTR { continue }
+        return
+      }
+      let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+      var address = Self.loopback(port: upstreamPort)
+      let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+          connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+      }
+      let accepted: Bool = lock.withLock {
+        guard !stopped, connected == 0 else { return false }
+        sockets += [client, upstream]
+        return true
+      }
+      guard accepted else {
+        close(client)
+        close(upstream)
+        continue
+      }
+      let done = DispatchGroup()
+      for (from, to, transform) in [
+        (client, upstream, makeClientToServer()), (upstream, client, makeServerToClient()),
+      ] {
+        done.enter()
+        let pump = Thread {
+          Self.pump(from: from, to: to, transform: transform)
+          done.leave()
+        }
+        pump.start()
+      }
+      let closer = Thread { [self] in
+        done.wait()
+        lock.withLock { sockets.removeAll { $0 == client || $0 == upstream } }
+        close(client)
+        close(upstream)
+      }
+      closer.start()
+    }
+  }
+
+  /// Copies `from` to `to` until either side ends, then ends the other direction too.
+  private static func pump(from: Int32, to: Int32, transform: (any ByteTransform)?) {
+    var transform = transform
+    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    while true {
+      let count = buffer.withUnsafeMutableBytes { read(from, $0.baseAddress, $0.count) }
+      if count < 0 && errno == EINTR { continue }
+      guard count > 0 else { break }
+      var chunk = Array(buffer[0..<count])
+      if transform != nil { chunk = transform!.process(chunk) }
+      guard writeAll(chunk, to: to) else { break }
+    }
+    shutdown(to, Int32(SHUT_WR))
+    shutdown(from, Int32(SHUT_RD))
+  }
+
+  private static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Bool {
+    var offset = 0
+    while offset < bytes.count {
+      let written = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+      if written < 0 && errno == EINTR { continue }
+      guard written > 0 else { return false }
+      offset += written
+    }
+    return true
+  }
+
+  private static func loopback(port: Int) -> sockaddr_in {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    return address
+  }
+}
+
+/// Plays a server that rewrites what it stores: in every literal an IMAP client sends (an
+/// APPEND's message), each 8-bit byte of the header section becomes `X`, so the size stays
+/// the same and only the bytes change, as some servers do to raw UTF-8 headers. Needs a
+/// plaintext, uncompressed session.
+public struct EightBitHeaderRewriter: ByteTransform {
+  private var line: [UInt8] = []
+  private var literalLeft = 0
+  private var inHeader = false
+  private var lastFour: [UInt8] = []
+  /// Bytes replaced so far.
+  public private(set) var replaced = 0
+
+  public init() {}
+
+  public mutating func process(_ bytes: [UInt8]) -> [UInt8] {
+    var output = bytes
+    for index in output.indices {
+      let byte = output[index]
+      if literalLeft > 0 {
+        literalLeft -= 1
+        if inHeader {
+          if byte >= 0x80 {
+            output[index] = UInt8(ascii: "X")
+            replaced += 1
+          }
+          lastFour.append(byte)
+          if lastFour.count > 4 { lastFour.removeFirst() }
+          if lastFour == [13, 10, 13, 10] || lastFour.suffix(2) == [10, 10] { inHeader = false }
+        }
+        continue
+      }
+      line.append(byte)
+      guard byte == 10 else { continue }
+      if let size = Self.literalSize(atEndOf: line), size > 0 {
+        literalLeft = size
+        inHeader = true
+        lastFour = []
+      }
+      line = []
+    }
+    return output
+  }
+
+  /// `{123}` or `{123+}` before the line's CRLF.
+  static func literalSize(atEndOf line: [UInt8]) -> Int? {
+    var end = line.count
+    while end > 0 && (line[end - 1] == 10 || line[end - 1] == 13) { end -= 1 }
+    guard end > 0, line[end - 1] == UInt8(ascii: "}") else { return nil }
+    guard let open = line[..<end].lastIndex(of: UInt8(ascii: "{")) else { return nil }
+    var digits = line[(open + 1)..<(end - 1)]
+    if digits.last == UInt8(ascii: "+") { digits = digits.dropLast() }
+    return Int(String(decoding: digits, as: UTF8.self))
+  }
+}
