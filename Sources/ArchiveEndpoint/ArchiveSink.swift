@@ -78,6 +78,11 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
 
   public var readBackDepth: ReadBackDepth? { .content }
 
+  /// The catalog's record of each copy: reading the header would decompress every member
+  /// again (measured: a backup took half as long again, docs/benchmarks.md); `--verify`
+  /// does that and hashes the content too.
+  public var inexpensiveReadBackDepth: ReadBackDepth? { .size }
+
   /// Sizes from the catalog; headers and hashes from the data files, decompressed again.
   public func readBack(_ ids: [UInt32], depth: ReadBackDepth) throws -> [UInt32: StoredCopy] {
     let messages = try archive.messages(try openFolder(), uids: ids)

@@ -47,8 +47,7 @@ extension FolderCopier {
   private func difference(
     sent bytes: [UInt8], record: MessageRecord, stored copy: StoredCopy, id: UInt32, depth: ReadBackDepth
   ) throws -> String? {
-    let normalizedSize = MessageBytes.normalizedSize(bytes)
-    let sizeDiffers = copy.size != UInt64(bytes.count) && copy.size != UInt64(normalizedSize)
+    let sizeDiffers = copy.size != UInt64(bytes.count) && copy.size != UInt64(MessageBytes.normalizedSize(bytes))
     var headerDiffers = false
     if let header = copy.header, header.count < StoredCopy.headerLimit {
       let sentHeader = MessageBytes.normalized(MessageHeader.headerSection(of: bytes))
@@ -60,7 +59,7 @@ extension FolderCopier {
     let contentDiffers = copy.sha256.map { $0 != record.sha256 } ?? false
     guard sizeDiffers || headerDiffers || contentDiffers else { return nil }
     // Find the first byte that differs in the whole copy (read once more; rare).
-    var text = sizeDiffers ? "size \(copy.size) bytes, sent \(normalizedSize)" : "content differs"
+    var text = sizeDiffers ? "size \(copy.size) bytes, sent \(bytes.count)" : "content differs"
     if let storedBytes = try sink.storedBytes(of: id),
       let found = MessageBytes.firstDifference(MessageBytes.normalized(bytes), MessageBytes.normalized(storedBytes))
     {
@@ -72,8 +71,13 @@ extension FolderCopier {
   private static let sameSize = " (same size: only the bytes were changed)"
 
   /// How deep this run reads back stored copies: what the options ask, as far as the sink can.
-  var readBackDepth: ReadBackDepth? {
-    guard let wanted = options.verify, let offered = sink.readBackDepth else { return nil }
-    return min(wanted, offered)
+  var readBackDepth: ReadBackDepth? { Self.readBackDepth(options.verify, sink: sink) }
+
+  static func readBackDepth(_ mode: MigrationOptions.VerifyMode, sink: any MessageSink) -> ReadBackDepth? {
+    switch mode {
+    case .off: return nil
+    case .automatic: return sink.inexpensiveReadBackDepth
+    case .at(let wanted): return sink.readBackDepth.map { min(wanted, $0) }
+    }
   }
 }

@@ -179,7 +179,7 @@ public final class Migration: @unchecked Sendable {
 
   /// What this run records about itself in the state file, for `verify --state` and `status`.
   var settings: [String: String] {
-    var settings = ["dedup": options.dedup.rawValue, "verify": options.verify?.description ?? "off"]
+    var settings = ["dedup": options.dedup.rawValue, "verify": options.verify.description]
     if !options.folderMap.isEmpty {
       settings["folder-map"] = options.folderMap.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         .joined(separator: "\n")
@@ -189,13 +189,13 @@ public final class Migration: @unchecked Sendable {
 
   /// The report's line on how stored copies were checked.
   static func verificationText(options: MigrationOptions, sink: any MessageSink) -> String {
-    guard let wanted = options.verify else { return "not verified (--no-verify)" }
-    guard let offered = sink.readBackDepth else {
+    if options.verify == .off { return "not verified (--no-verify)" }
+    guard let depth = FolderCopier.readBackDepth(options.verify, sink: sink) else {
       return sink.isSearchable
         ? "not verified: the target gives stored messages no ids to read them back by"
         : "not verified: a delivery cannot be read back; the server's acknowledgement is the only confirmation"
     }
-    switch min(wanted, offered) {
+    switch depth {
     case .size: return "verified: every stored copy read back by its id, size compared"
     case .header: return "verified: every stored copy read back by its id, size and header compared"
     case .content: return "verified: every stored copy read back by its id, size and SHA-256 of its content compared"

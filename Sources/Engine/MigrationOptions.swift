@@ -33,11 +33,27 @@ public struct MigrationOptions: Sendable {
   public var batchBytes = 16 << 20
   /// Reconnects per folder after a dropped connection before giving up.
   public var retries = 3
-  /// How closely each stored copy is read back and compared with what was sent (as far as
-  /// the sink can; nil: not at all). The default, size and header, costs one small FETCH
-  /// per batch on IMAP and catches the common server rewrites (8-bit header bytes, added
-  /// or reordered fields); `.content` hashes every stored byte again.
-  public var verify: ReadBackDepth? = .header
+  /// How closely each stored copy is read back and compared with what was sent.
+  public var verify: VerifyMode = .automatic
+
+  /// How closely stored copies are read back.
+  public enum VerifyMode: Sendable, Equatable, CustomStringConvertible {
+    /// Not at all (`--no-verify`).
+    case off
+    /// As deep as costs the sink little (`MessageSink.inexpensiveReadBackDepth`): size and
+    /// header on IMAP and local files, size on an archive.
+    case automatic
+    /// This deep, as far as the sink can (`--verify`: `.content`).
+    case at(ReadBackDepth)
+
+    public var description: String {
+      switch self {
+      case .off: return "off"
+      case .automatic: return "automatic"
+      case .at(let depth): return depth.description
+      }
+    }
+  }
 
   public init() {}
 }

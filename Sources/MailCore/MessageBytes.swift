@@ -1,31 +1,53 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// Message bytes compared the way MailFerry compares them across stores: every line ending
 /// written as CRLF (as `ContentHasher` hashes them).
 public enum MessageBytes {
   /// `bytes` with each bare LF written as CRLF, and a CRLF after a last line without one.
-  public static func normalized<Bytes: Collection>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
+  public static func normalized(_ bytes: [UInt8]) -> [UInt8] {
+    let size = normalizedSize(bytes)
+    if size == bytes.count { return bytes }
     var output: [UInt8] = []
-    output.reserveCapacity(bytes.count + bytes.count / 32)
-    var previous: UInt8 = 0
-    for byte in bytes {
-      if byte == 0x0A && previous != 0x0D { output.append(0x0D) }
-      output.append(byte)
-      previous = byte
+    output.reserveCapacity(size)
+    bytes.withUnsafeBufferPointer { input in
+      var start = 0
+      for lineFeed in lineFeeds(input) {
+        output.append(contentsOf: input[start..<lineFeed])
+        if lineFeed == 0 || input[lineFeed - 1] != 0x0D { output.append(0x0D) }
+        output.append(0x0A)
+        start = lineFeed + 1
+      }
+      output.append(contentsOf: input[start...])
     }
     if let last = output.last, last != 0x0A { output += [0x0D, 0x0A] }
     return output
   }
 
   /// The size `normalized` would have, without building it.
-  public static func normalizedSize<Bytes: Collection>(_ bytes: Bytes) -> Int where Bytes.Element == UInt8 {
-    var size = 0
-    var previous: UInt8 = 0
-    for byte in bytes {
-      if byte == 0x0A && previous != 0x0D { size += 1 }
-      size += 1
-      previous = byte
+  public static func normalizedSize(_ bytes: [UInt8]) -> Int {
+    guard let last = bytes.last else { return 0 }
+    var size = bytes.count + (last == 0x0A ? 0 : 2)
+    bytes.withUnsafeBufferPointer { input in
+      for lineFeed in lineFeeds(input) where lineFeed == 0 || input[lineFeed - 1] != 0x0D { size += 1 }
     }
-    if previous != 0x0A && size > 0 { size += 2 }
     return size
+  }
+
+  /// The offsets of every LF, found with memchr.
+  private static func lineFeeds(_ input: UnsafeBufferPointer<UInt8>) -> [Int] {
+    guard let base = input.baseAddress else { return [] }
+    var offsets: [Int] = []
+    var from = 0
+    while from < input.count, let found = memchr(base + from, 0x0A, input.count - from) {
+      let offset = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+      offsets.append(offset)
+      from = offset + 1
+    }
+    return offsets
   }
 
   /// Where two byte strings first differ: the offset and the byte each has there (nil past

@@ -5,6 +5,7 @@ import Foundation
 import IMAPCodec
 import IMAPEndpoint
 import MailCore
+import Mailstore
 import ServerFixtures
 import Transport
 
@@ -204,4 +205,43 @@ func directorySize(_ path: String) -> Int {
     }
   }
   return total
+}
+
+/// One backup of the account into a fresh archive, reading stored copies back to `verify`.
+@MainActor func backupOnce(
+  server: DovecotServer, account: IMAPAccount, password: String, level: Int32, verify: MigrationOptions.VerifyMode
+) throws {
+  let directory = NSTemporaryDirectory() + "mailferry-bench-archive-\(getpid())-verify"
+  try? FileManager.default.removeItem(atPath: directory)
+  defer {
+    try? FileManager.default.removeItem(atPath: directory)
+    try? FileManager.default.removeItem(atPath: directory + "-state.sqlite")
+  }
+  var options = MigrationOptions()
+  options.connections = 2
+  options.verify = verify
+  let migration = Migration(
+    source: {
+      let client = try IMAPClient.connect(account)
+      try client.login(.password(password))
+      return IMAPSource(client)
+    },
+    sink: {
+      let archive = try Archive(path: directory, create: true)
+      archive.compressionLevel = level
+      return ArchiveSink(archive)
+    }, sourceIdentity: "bench", targetIdentity: "archive:" + directory, statePath: directory + "-state.sqlite",
+    options: options)
+  let start = ContinuousClock.now
+  let report = try migration.run()
+  let elapsed = seconds(ContinuousClock.now - start)
+  guard report.isComplete else {
+    print("  backup incomplete: \(report.folders.compactMap(\.error))")
+    return
+  }
+  print(
+    "mailferry backup, read back: \(verify)".padding(toLength: 46, withPad: " ", startingAt: 0)
+      + String(
+        format: "%8.0f msg/s  %8.1f MB/s  %6.2f s  (%d messages)", Double(report.copied) / elapsed,
+        Double(report.copiedBytes) / 1e6 / elapsed, elapsed, report.copied))
 }

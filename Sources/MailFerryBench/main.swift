@@ -3,13 +3,14 @@ import Foundation
 import IMAPCodec
 import IMAPEndpoint
 import MailCore
+import Mailstore
 import ServerFixtures
 import Transport
 
 // mailferry-bench: measures MailFerry against a baseline on a private Dovecot it starts
 // itself. Prints figures; asserts nothing. See docs/benchmarks.md.
 //
-//   mailferry-bench [--messages N] [--pop3-messages N] [--rounds R]
+//   mailferry-bench [--messages N] [--pop3-messages N] [--rounds R] [--only fetch,migrate,verify,backup,pop3,parser]
 
 let arguments = CommandLine.arguments
 func option(_ name: String, default value: Int) -> Int {
@@ -19,6 +20,11 @@ func option(_ name: String, default value: Int) -> Int {
 }
 let messageCount = option("--messages", default: 10000)
 let rounds = option("--rounds", default: 3)
+/// The sections to run (`--only a,b`); all by default.
+let sections: Set<String>? = arguments.firstIndex(of: "--only").flatMap { index in
+  index + 1 < arguments.count ? Set(arguments[index + 1].split(separator: ",").map(String.init)) : nil
+}
+func runs(_ section: String) -> Bool { sections?.contains(section) ?? true }
 
 print("mailferry-bench: \(messageCount) messages, best of \(rounds) rounds")
 let server = try DovecotServer(flavor: .standard)
@@ -163,24 +169,28 @@ func seconds(_ duration: Duration) -> Double {
   return Double(result.messages) / best
 }
 
-print("")
-print("fetch every message of the account over IMAPS from the local Dovecot:")
-let raw = try measure("baseline: raw UID FETCH 1:*") { try rawFetch() }
-let session = try measure("mailferry fetch (session only)") { try mailferryFetch(compress: false, hashing: false) }
-let plain = try measure("mailferry fetch + SHA-256 of each message") { try mailferryFetch(compress: false) }
-let deflate = try measure("mailferry fetch + COMPRESS=DEFLATE") { try mailferryFetch(compress: true) }
-if Subprocess.exists("mbsync") {
-  _ = try measure("peer: mbsync (isync) to Maildir") { try mbsyncFetch() }
-} else {
-  print(
-    "peer: mbsync (isync)".padding(toLength: 46, withPad: " ", startingAt: 0) + "not installed (apt-get install isync)")
-}
-if let raw, let session, let plain {
-  print(String(format: "\nmailferry session / baseline: %.0f%%", session / raw * 100))
-  print(String(format: "mailferry with hashing / baseline: %.0f%%", plain / raw * 100))
-}
-if let raw, let deflate {
-  print(String(format: "mailferry with DEFLATE / baseline: %.0f%%", deflate / raw * 100))
+if runs("fetch") {
+  print("")
+  print("fetch every message of the account over IMAPS from the local Dovecot:")
+  let raw = try measure("baseline: raw UID FETCH 1:*") { try rawFetch() }
+  let session = try measure("mailferry fetch (session only)") { try mailferryFetch(compress: false, hashing: false) }
+  let plain = try measure("mailferry fetch + SHA-256 of each message") { try mailferryFetch(compress: false) }
+  let deflate = try measure("mailferry fetch + COMPRESS=DEFLATE") { try mailferryFetch(compress: true) }
+  if Subprocess.exists("mbsync") {
+    _ = try measure("peer: mbsync (isync) to Maildir") { try mbsyncFetch() }
+  } else {
+    print(
+      "peer: mbsync (isync)".padding(toLength: 46, withPad: " ", startingAt: 0)
+        + "not installed (apt-get install isync)"
+    )
+  }
+  if let raw, let session, let plain {
+    print(String(format: "\nmailferry session / baseline: %.0f%%", session / raw * 100))
+    print(String(format: "mailferry with hashing / baseline: %.0f%%", plain / raw * 100))
+  }
+  if let raw, let deflate {
+    print(String(format: "mailferry with DEFLATE / baseline: %.0f%%", deflate / raw * 100))
+  }
 }
 
 // MARK: Migration
@@ -195,11 +205,12 @@ defer { targetServer.stop() }
   let migration: Migration
   let state: String
 
-  init(connections: Int) throws {
+  init(connections: Int, verify: MigrationOptions.VerifyMode = .automatic) throws {
     let targetUser = try targetServer.createUser("mf")
     state = NSTemporaryDirectory() + "mailferry-bench-state-\(getpid())-\(targetUser.name).sqlite"
     var options = MigrationOptions()
     options.connections = connections
+    options.verify = verify
     let sourceAccount = account
     let target = IMAPAccount(
       host: targetServer.host, port: targetServer.imapsPort, user: targetUser.name, security: .implicitTLS,
@@ -285,32 +296,46 @@ defer { targetServer.stop() }
   return (messageCount, totalBytes)
 }
 
-print("")
-print("migrate the whole account to a second local Dovecot (IMAPS to IMAPS), one round each:")
 var reruns: [(name: String, seconds: Double)] = []
-for connections in [2, 4] {
-  let job = try MailFerryJob(connections: connections)
-  defer { job.remove() }
-  _ = try measureOnce("mailferry migrate, \(connections) connections") { try job.run() }
-  if connections == 2 {
-    let start = ContinuousClock.now
-    if try job.run() != nil { reruns.append(("mailferry migrate", seconds(ContinuousClock.now - start))) }
+if runs("verify") {
+  print("")
+  print("what reading stored copies back costs: migrate (2 connections) and back up (gzip 6), one round each:")
+  for verify: MigrationOptions.VerifyMode in [.off, .automatic, .at(.content)] {
+    let job = try MailFerryJob(connections: 2, verify: verify)
+    defer { job.remove() }
+    _ = try measureOnce("mailferry migrate, read back: \(verify)") { try job.run() }
+  }
+  for verify: MigrationOptions.VerifyMode in [.off, .automatic, .at(.header), .at(.content)] {
+    try backupOnce(server: server, account: account, password: user.password, level: 6, verify: verify)
   }
 }
-if Subprocess.exists("mbsync") {
-  var mbsyncSeconds: [String: Double] = [:]
-  if let result = try migrateWithMbsync(elapsed: &mbsyncSeconds), let first = mbsyncSeconds["first run"] {
-    print(
-      "peer: mbsync IMAP to IMAP".padding(toLength: 46, withPad: " ", startingAt: 0)
-        + String(
-          format: "%8.0f msg/s  %8.1f MB/s  %6.2f s  (%d messages)", Double(result.messages) / first,
-          Double(result.bytes) / 1e6 / first, first, result.messages))
-    if let again = mbsyncSeconds["rerun, nothing changed"] { reruns.append(("peer: mbsync", again)) }
+if runs("migrate") {
+  print("")
+  print("migrate the whole account to a second local Dovecot (IMAPS to IMAPS), one round each:")
+  for connections in [2, 4] {
+    let job = try MailFerryJob(connections: connections)
+    defer { job.remove() }
+    _ = try measureOnce("mailferry migrate, \(connections) connections") { try job.run() }
+    if connections == 2 {
+      let start = ContinuousClock.now
+      if try job.run() != nil { reruns.append(("mailferry migrate", seconds(ContinuousClock.now - start))) }
+    }
   }
-}
-print("\nthe same job run again with nothing changed (\(messageCount) messages checked):")
-for rerun in reruns {
-  print(rerun.name.padding(toLength: 46, withPad: " ", startingAt: 0) + String(format: "%6.2f s", rerun.seconds))
+  if Subprocess.exists("mbsync") {
+    var mbsyncSeconds: [String: Double] = [:]
+    if let result = try migrateWithMbsync(elapsed: &mbsyncSeconds), let first = mbsyncSeconds["first run"] {
+      print(
+        "peer: mbsync IMAP to IMAP".padding(toLength: 46, withPad: " ", startingAt: 0)
+          + String(
+            format: "%8.0f msg/s  %8.1f MB/s  %6.2f s  (%d messages)", Double(result.messages) / first,
+            Double(result.bytes) / 1e6 / first, first, result.messages))
+      if let again = mbsyncSeconds["rerun, nothing changed"] { reruns.append(("peer: mbsync", again)) }
+    }
+  }
+  print("\nthe same job run again with nothing changed (\(messageCount) messages checked):")
+  for rerun in reruns {
+    print(rerun.name.padding(toLength: 46, withPad: " ", startingAt: 0) + String(format: "%6.2f s", rerun.seconds))
+  }
 }
 
 @MainActor func measureOnce(_ name: String, _ body: () throws -> (messages: Int, bytes: Int)?) rethrows -> Double? {
@@ -327,42 +352,49 @@ for rerun in reruns {
 
 // MARK: Backup
 
-try runBackupBenchmark(
-  server: server, account: account, password: user.password, messages: messageCount, bytes: totalBytes)
+if runs("backup") {
+  try runBackupBenchmark(
+    server: server, account: account, password: user.password, messages: messageCount, bytes: totalBytes)
+}
 
 // MARK: POP3
 
-try runPOP3Benchmark(server: server, corpus: corpus, count: option("--pop3-messages", default: 5000), rounds: rounds)
+if runs("pop3") {
+  try runPOP3Benchmark(server: server, corpus: corpus, count: option("--pop3-messages", default: 5000), rounds: rounds)
+}
 
 // MARK: Parser alone
 
-let parserInput: [UInt8] = {
-  var bytes: [UInt8] = []
-  for number in 0..<2000 {
-    let message = corpus.message(number: number)
-    bytes += Array("* \(number + 1) FETCH (UID \(number + 1) BODY[] {\(message.count)}\r\n".utf8) + message
-    bytes += Array(")\r\n".utf8)
-  }
-  return bytes
-}()
-var parsedBytes = 0
-let parseStart = ContinuousClock.now
-for _ in 0..<rounds {
-  var parser = ResponseParser()
-  var offset = 0
-  try parserInput.withUnsafeBytes { all in
-    while offset < all.count {
-      // 64 KiB windows, as the connection's buffer hands them over.
-      let window = UnsafeRawBufferPointer(rebasing: all[offset..<min(all.count, offset + 65536)])
-      let step = try parser.parse(window)
-      if case .bodyBytes(let range)? = step.event { parsedBytes += range.count }
-      if step.consumed == 0 && step.event == nil { break }
-      offset += step.consumed
+if runs("parser") {
+
+  let parserInput: [UInt8] = {
+    var bytes: [UInt8] = []
+    for number in 0..<2000 {
+      let message = corpus.message(number: number)
+      bytes += Array("* \(number + 1) FETCH (UID \(number + 1) BODY[] {\(message.count)}\r\n".utf8) + message
+      bytes += Array(")\r\n".utf8)
+    }
+    return bytes
+  }()
+  var parsedBytes = 0
+  let parseStart = ContinuousClock.now
+  for _ in 0..<rounds {
+    var parser = ResponseParser()
+    var offset = 0
+    try parserInput.withUnsafeBytes { all in
+      while offset < all.count {
+        // 64 KiB windows, as the connection's buffer hands them over.
+        let window = UnsafeRawBufferPointer(rebasing: all[offset..<min(all.count, offset + 65536)])
+        let step = try parser.parse(window)
+        if case .bodyBytes(let range)? = step.event { parsedBytes += range.count }
+        if step.consumed == 0 && step.event == nil { break }
+        offset += step.consumed
+      }
     }
   }
+  let parseSeconds = seconds(ContinuousClock.now - parseStart)
+  print(
+    String(
+      format: "\nresponse parser alone: %.0f MB/s over %d FETCH responses (bodies handed out in place, not copied)",
+      Double(parserInput.count * rounds) / 1e6 / parseSeconds, 2000))
 }
-let parseSeconds = seconds(ContinuousClock.now - parseStart)
-print(
-  String(
-    format: "\nresponse parser alone: %.0f MB/s over %d FETCH responses (bodies handed out in place, not copied)",
-    Double(parserInput.count * rounds) / 1e6 / parseSeconds, 2000))

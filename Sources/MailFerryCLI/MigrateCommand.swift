@@ -160,8 +160,8 @@ struct MigrateCommand: Subcommand {
     if arguments.flag("verify") && arguments.flag("no-verify") {
       throw UsageError(command: name, message: "'--verify' and '--no-verify' cannot be used together")
     }
-    if arguments.flag("verify") { options.verify = .content }
-    if arguments.flag("no-verify") { options.verify = nil }
+    if arguments.flag("verify") { options.verify = .at(.content) }
+    if arguments.flag("no-verify") { options.verify = .off }
     options.batchCount = try arguments.count("batch", default: 50, command: name)
     options.dryRun = arguments.flag("dry-run")
     options.syncFlags = arguments.flag("sync-flags")
