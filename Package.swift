@@ -45,6 +45,9 @@ let package = Package(
     .target(name: "ArchiveEndpoint", dependencies: ["Archive", "MailCore", "Mailstore"]),
     .target(name: "LocalEndpoint", dependencies: ["MailCore", "Mailstore"]),
 
+    // Provider profiles (Profiles/*.json): servers, logins, folder names, limits with sources.
+    .target(name: "Providers", dependencies: ["MailCore"]),
+
     // Jobs: plan folders, stream batches, dedup, store, verify, checkpoint; parallel folders.
     // Sees stores only through Mailstore: no protocol, codec or transport.
     .target(name: "Engine", dependencies: ["Checkpoint", "MailCore", "Mailstore"]),
@@ -54,7 +57,7 @@ let package = Package(
       name: "MailFerryCLI",
       dependencies: [
         "Archive", "ArchiveEndpoint", "Engine", "IMAPCodec", "IMAPEndpoint", "LocalEndpoint", "MailCore", "Mailstore",
-        "POP3Endpoint", "SMTPEndpoint", "Storage", "Transport",
+        "POP3Endpoint", "Providers", "SMTPEndpoint", "Storage", "Transport",
       ]),
     // A one-line main.
     .executableTarget(name: "mailferry", dependencies: ["MailFerryCLI"]),
@@ -100,7 +103,8 @@ let package = Package(
       name: "MailFerryCLITests",
       dependencies: [
         "Archive", "Checkpoint", "Engine", "IMAPCodec", "IMAPEndpoint", "LocalEndpoint", "MailCore", "MailFerryCLI",
-        "Mailstore", "POP3Codec", "POP3Endpoint", "SMTPCodec", "SMTPEndpoint", "ServerFixtures", "Storage", "Transport",
+        "Mailstore", "POP3Codec", "POP3Endpoint", "Providers", "SMTPCodec", "SMTPEndpoint", "ServerFixtures", "Storage",
+        "Transport",
       ]),
   ]
 )

@@ -45,3 +45,15 @@ extension CheckpointStore {
     }
   }
 }
+
+extension CheckpointStore {
+  /// Bytes this job moved since `since` (seconds since 1970): `uploaded` counts the copies
+  /// stored in the target, otherwise every message read from the source (copies and
+  /// duplicates), for a provider's daily volume limits.
+  public func bytesMoved(since: Int64, uploaded: Bool) throws -> Int64 {
+    let states = uploaded ? "('copied')" : "('copied', 'duplicate')"
+    return try database.queryFirst(
+      "SELECT COALESCE(SUM(size), 0) FROM messages WHERE state IN \(states) AND committed_at >= ?", .integer(since)
+    ) { $0.int64(0) } ?? 0
+  }
+}

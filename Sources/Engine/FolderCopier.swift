@@ -16,6 +16,8 @@ final class FolderCopier {
   /// The source account as the job names it (recorded with each message an archive stores).
   let sourceAccount: String
   var report: FolderReport
+  /// The job's room under its provider's daily volume limits, if it has any.
+  var volume: DailyVolume?
 
   init(
     plan: PlannedFolder, source: any MessageSource, sink: any MessageSink, store: CheckpointStore, run: Int64,
@@ -58,9 +60,9 @@ final class FolderCopier {
     }
     state.sourceUIDValidity = opened.validity
 
-    if let specialUse = plan.source.specialUse { try sink.noteSpecialUse(specialUse, of: plan.targetName) }
-    let sinkFolder = try sink.open(plan.targetName, forWriting: !options.dryRun)
+    let sinkFolder = try openTarget()
     if let note = sinkFolder?.note { report.notes.append(note) }
+    state.targetName = report.target
     state.targetUIDValidity = sinkFolder?.validity
     if !options.dryRun { try store.update(state) }
 
@@ -83,9 +85,10 @@ final class FolderCopier {
         bytes: selected.reduce(0) { $0 + $1.size }))
 
     var progress = Progress(lastUID: state.sourceLastUID, allUIDs: Set(work), filteredOut: report.filtered > 0)
+    let fitting = try refuseOversized(selected, state: state, validity: opened.validity, progress: &progress)
     var batch: [SourceMessage] = []
     var batchBytes = 0
-    for message in selected {
+    for message in fitting {
       if !batch.isEmpty && (batch.count >= options.batchCount || batchBytes + Int(message.size) > options.batchBytes) {
         try copyBatch(batch, state: state, validity: opened.validity, sinkFolder: sinkFolder, progress: &progress)
         batch = []
@@ -173,6 +176,7 @@ final class FolderCopier {
     _ batch: [SourceMessage], state: FolderState, validity: UInt32, sinkFolder: SinkFolderState?,
     progress: inout Progress
   ) throws {
+    if !options.dryRun { try volume?.take(batch.reduce(0) { $0 + Int($1.size) }) }
     let (bodies, unreadable) = try source.fetchReadable(batch.map(\.key))
     var toCopy: [(message: SourceMessage, record: MessageRecord, bytes: [UInt8])] = []
     var duplicates: [(record: MessageRecord, targetUID: UInt32?)] = []

@@ -52,12 +52,16 @@ public final class Migration: @unchecked Sendable {
     let (plan, warnings) = try FolderPlanner.plan(
       source: try source.folders(), target: try sink.folders(), targetSeparator: try sink.separator() ?? "/",
       sourcePrefix: try source.personalPrefix(), targetPrefix: try sink.personalPrefix(), include: options.include,
-      exclude: options.exclude, folderMap: options.folderMap)
+      exclude: options.exclude, folderMap: options.folderMap, naming: options.naming,
+      recorded: Dictionary(
+        try store.folders().map { ($0.sourceName, $0.targetName) }, uniquingKeysWith: { first, _ in first }))
     report.warnings = warnings
     report.verification = Self.verificationText(options: options, sink: sink)
     if !options.dryRun { try store.recordSettings(settings) }
     events(.planned(plan, estimates: try estimates(plan, source: source, store: store)))
 
+    let volume =
+      options.dailyVolumeLimits.isEmpty ? nil : try DailyVolume(limits: options.dailyVolumeLimits, store: store)
     let queue = WorkQueue(plan)
     let results = ResultBox()
     let workerCount = max(1, min(options.connections, plan.count))
@@ -65,7 +69,7 @@ public final class Migration: @unchecked Sendable {
     for index in 0..<workerCount {
       let firstPair: Pair? = index == 0 ? Pair(source: source, sink: sink) : nil
       let thread = Thread { [self] in
-        self.work(queue: queue, results: results, runID: runID, firstPair: firstPair)
+        self.work(queue: queue, results: results, runID: runID, firstPair: firstPair, volume: volume)
       }
       thread.stackSize = 4 << 20
       threads.append(thread)
@@ -122,7 +126,7 @@ public final class Migration: @unchecked Sendable {
   }
 
   /// One worker: a session pair and a checkpoint connection of its own.
-  private func work(queue: WorkQueue, results: ResultBox, runID: Int64, firstPair: Pair?) {
+  private func work(queue: WorkQueue, results: ResultBox, runID: Int64, firstPair: Pair?, volume: DailyVolume?) {
     var pair = firstPair
     let store: CheckpointStore
     do {
@@ -140,6 +144,7 @@ public final class Migration: @unchecked Sendable {
           let copier = FolderCopier(
             plan: folder, source: pair!.source, sink: pair!.sink, store: store, run: runID, options: options,
             sourceAccount: sourceIdentity, events: events, shouldStop: { [stopFlag] in stopFlag.isSet })
+          copier.volume = volume
           let report = try copier.copy()
           events(.folderFinished(report))
           results.add(report)

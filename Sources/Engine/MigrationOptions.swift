@@ -15,6 +15,8 @@ public struct MigrationOptions: Sendable {
   public var include: [String] = []
   public var exclude: [String] = []
   public var folderMap: [String: String] = [:]
+  /// Skipped views, providers' special-use names and `s/…/…/` rules.
+  public var naming = FolderNaming()
   /// INTERNALDATE bounds, seconds since 1970 (since inclusive, before exclusive).
   public var since: Int64?
   public var before: Int64?
@@ -35,6 +37,33 @@ public struct MigrationOptions: Sendable {
   public var retries = 3
   /// How closely each stored copy is read back and compared with what was sent.
   public var verify: VerifyMode = .automatic
+  /// The largest message the target takes, and who says so (a provider profile); the
+  /// sink's own announced limit (APPENDLIMIT, SIZE) applies too. Larger messages fail as
+  /// too large without being fetched.
+  public var targetSizeLimit: ProviderLimit?
+  /// Bytes a provider lets an account download (`.download`, the source) or upload
+  /// (`.upload`, the target) per 24 hours. Reaching one stops the job as temporary.
+  public var dailyVolumeLimits: [DailyVolumeLimit] = []
+
+  /// A limit with where it comes from, for messages ("Gmail's limit (profile gmail)").
+  public struct ProviderLimit: Sendable, Equatable {
+    public var value: UInt64
+    public var origin: String
+    public init(value: UInt64, origin: String) {
+      self.value = value
+      self.origin = origin
+    }
+  }
+
+  public struct DailyVolumeLimit: Sendable, Equatable {
+    public enum Direction: String, Sendable { case download, upload }
+    public var direction: Direction
+    public var limit: ProviderLimit
+    public init(direction: Direction, limit: ProviderLimit) {
+      self.direction = direction
+      self.limit = limit
+    }
+  }
 
   /// How closely stored copies are read back.
   public enum VerifyMode: Sendable, Equatable, CustomStringConvertible {

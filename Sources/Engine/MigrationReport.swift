@@ -72,6 +72,8 @@ public struct AlteredMessage: Sendable, Equatable {
 public struct FolderReport: Sendable, Equatable {
   public var source: String
   public var target: String
+  /// The planned target name, when the target refused it and `target` is its repair.
+  public var renamedFrom: String?
   /// Messages in the source folder that the run looked at (after filters).
   public var considered = 0
   public var copied = 0

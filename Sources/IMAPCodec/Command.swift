@@ -23,7 +23,8 @@ public enum Command: Sendable, Equatable {
   /// RFC 7162 QRESYNC: select and learn what changed since `modSeq` (when `uidValidity`
   /// still matches): VANISHED (EARLIER) for expunged UIDs, FETCH for changed flags.
   case selectQResync(MailboxName, readOnly: Bool, uidValidity: UInt32, modSeq: UInt64, knownUIDs: UIDSet?)
-  case create(MailboxName)
+  /// With a special use (`\Sent`), `CREATE … (USE (\Sent))` (RFC 6154, CREATE-SPECIAL-USE).
+  case create(MailboxName, specialUse: String? = nil)
   case delete(MailboxName)
   case subscribe(MailboxName)
   case uidSearch(SearchKey, returnOptions: [String]?)

@@ -106,9 +106,10 @@ public struct CommandEncoder: Sendable {
       writer.text(readOnly ? "EXAMINE " : "SELECT ")
       writer.mailbox(mailbox)
       writer.text(" (QRESYNC (\(uidValidity) \(modSeq)\(knownUIDs.map { " \($0)" } ?? "")))")
-    case .create(let mailbox):
+    case .create(let mailbox, let specialUse):
       writer.text("CREATE ")
       writer.mailbox(mailbox)
+      if let specialUse { writer.text(" (USE (\(specialUse)))") }
     case .delete(let mailbox):
       writer.text("DELETE ")
       writer.mailbox(mailbox)

@@ -1,5 +1,6 @@
 import IMAPCodec
 import MailCore
+import Mailstore
 
 /// A folder as listed, with its decoded name.
 public struct IMAPFolder: Sendable, Equatable {
@@ -60,6 +61,11 @@ extension IMAPClient {
     // Older servers report special use only through XLIST or not at all: nothing to add here;
     // the engine falls back to well-known names.
     return folders
+  }
+
+  /// A wire name as people read it.
+  func displayName(_ name: MailboxName) -> String {
+    enabled.contains("UTF8=ACCEPT") ? name.wireName : ((try? ModifiedUTF7.decode(name.wireName)) ?? name.wireName)
   }
 
   func folder(_ listing: MailboxListing) -> IMAPFolder {
@@ -136,9 +142,11 @@ extension IMAPClient {
     return changes
   }
 
-  /// CREATE `mailbox` and any missing parents (split on `separator`). An existing folder
-  /// is not an error.
-  public func create(_ mailbox: MailboxName, separator: Character?) throws {
+  /// CREATE `mailbox` and any missing parents (split on `separator`), the last with
+  /// `specialUse` where the server offers CREATE-SPECIAL-USE (and plainly if it refuses
+  /// the attribute). An existing folder is not an error; a name the server refuses throws
+  /// `FolderNameRefused`.
+  public func create(_ mailbox: MailboxName, separator: Character?, specialUse: String? = nil) throws {
     let existing = Set(try listFolders().map { $0.name.raw })
     var path: [UInt8] = []
     let parts: [ArraySlice<UInt8>] =
@@ -149,11 +157,33 @@ extension IMAPClient {
       if index > 0, let byte = separator?.asciiValue { path.append(byte) }
       path += part
       guard !existing.contains(path), !MailboxName(raw: path).isInbox else { continue }
+      let use = index == parts.count - 1 && capabilities.contains("CREATE-SPECIAL-USE") ? specialUse : nil
       do {
-        try run(.create(MailboxName(raw: path)))
+        try run(.create(MailboxName(raw: path), specialUse: use))
       } catch IMAPError.commandFailed(_, _, let status) where status.code == .other(name: "ALREADYEXISTS", text: nil) {
         continue
+      } catch IMAPError.commandFailed(_, _, let status) where use != nil && status.kind == .no {
+        // A server may refuse the attribute (USEATTR) but take the name.
+        do {
+          try run(.create(MailboxName(raw: path)))
+        } catch IMAPError.commandFailed(_, _, let status) where Self.refusesName(status) {
+          throw FolderNameRefused(name: displayName(MailboxName(raw: path)), serverText: status.text)
+        }
+      } catch IMAPError.commandFailed(_, _, let status) where Self.refusesName(status) {
+        throw FolderNameRefused(name: displayName(MailboxName(raw: path)), serverText: status.text)
       }
+    }
+  }
+
+  /// Whether a NO to CREATE is about the name (as opposed to a quota, a folder limit or a
+  /// server in trouble, which renaming would not help).
+  static func refusesName(_ status: ResponseStatus) -> Bool {
+    guard status.kind == .no else { return status.kind == .bad }
+    switch status.code {
+    case .overQuota?, .limit?: return false
+    case .other(let name, _)? where ["UNAVAILABLE", "SERVERBUG", "INUSE", "NOPERM"].contains(name):
+      return false
+    default: return true
     }
   }
 

@@ -428,7 +428,7 @@ extension Command {
     case .status(let mailbox, _): return "STATUS \(mailbox)"
     case .select(let mailbox, let readOnly, _), .selectQResync(let mailbox, let readOnly, _, _, _):
       return "\(readOnly ? "EXAMINE" : "SELECT") \(mailbox)"
-    case .create(let mailbox): return "CREATE \(mailbox)"
+    case .create(let mailbox, _): return "CREATE \(mailbox)"
     case .delete(let mailbox): return "DELETE \(mailbox)"
     case .subscribe(let mailbox): return "SUBSCRIBE \(mailbox)"
     case .uidSearch: return "UID SEARCH"

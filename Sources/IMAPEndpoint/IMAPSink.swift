@@ -23,11 +23,15 @@ public final class IMAPSink: MessageSink, @unchecked Sendable {
   public func personalPrefix() throws -> String { try client.personalPrefix() }
 
   public func open(_ folder: String, forWriting: Bool) throws -> SinkFolderState? {
+    try open(folder, forWriting: forWriting, specialUse: nil)
+  }
+
+  public func open(_ folder: String, forWriting: Bool, specialUse: String?) throws -> SinkFolderState? {
     let name = client.mailboxName(folder)
     let existing = try client.listFolders()
     if !existing.contains(where: { $0.name == name }) {
       guard forWriting else { return nil }
-      try client.create(name, separator: existing.first?.separator)
+      try client.create(name, separator: existing.first?.separator, specialUse: specialUse)
       // Subscribing is a courtesy to mail clients; a server that refuses it loses nothing.
       try? client.subscribe(name)
     }
@@ -102,6 +106,12 @@ public final class IMAPSink: MessageSink, @unchecked Sendable {
   }
 
   public var readBackDepth: ReadBackDepth? { .content }
+
+  /// RFC 7889 APPENDLIMIT=N: the largest message the server takes (a bare APPENDLIMIT
+  /// means the limit differs per folder and is not read here).
+  public var sizeLimit: UInt64? {
+    client.capabilities.lazy.compactMap { $0.hasPrefix("APPENDLIMIT=") ? UInt64($0.dropFirst(12)) : nil }.first
+  }
 
   /// UID FETCH of RFC822.SIZE, plus BODY.PEEK[HEADER] or BODY.PEEK[] (hashed as it streams).
   public func readBack(_ ids: [UInt32], depth: ReadBackDepth) throws -> [UInt32: StoredCopy] {

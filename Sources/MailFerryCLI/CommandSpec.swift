@@ -40,5 +40,8 @@ enum CommonOptions {
     .init(name: "no-compress", valueName: nil, help: "Do not use COMPRESS=DEFLATE even when the server offers it."),
     .init(name: "timeout", valueName: "SECONDS", help: "Give up on a silent server after SECONDS (default 60)."),
     .init(name: "trace", valueName: "FILE", help: "Append a protocol trace to FILE (passwords and bodies redacted)."),
+    .init(
+      name: "profile", valueName: "NAME",
+      help: "Use provider profile NAME's limits and folder names ('mailferry profiles')."),
   ]
 }

@@ -10,4 +10,7 @@ public enum ExitCode: Int32, Sendable {
   case interrupted = 130
   /// The command line was wrong (as sysexits' EX_USAGE).
   case usage = 64
+  /// The job stopped for something that passes (a provider's daily limit reached): run
+  /// it again later (as sysexits' EX_TEMPFAIL).
+  case temporary = 75
 }

@@ -11,10 +11,11 @@ enum JobEndpoint: Equatable {
   case archive(path: String)
   case local(LocalKind, path: String)
 
-  /// A word with `://` is a server; `maildir:`, `mbox:` or `eml:` a local store; `archive:`
-  /// or anything else a path to an archive directory.
+  /// A word with `://` or a profile's short form (`gmail:alice@gmail.com`) is a server;
+  /// `maildir:`, `mbox:` or `eml:` a local store; `archive:` or anything else a path to an
+  /// archive directory.
   static func parse(_ text: String) throws -> JobEndpoint {
-    if text.contains("://") { return .server(try ServerURL(text)) }
+    if text.contains("://") || ServerURL.isProfileForm(text) { return .server(try ServerURL(text)) }
     for kind in LocalKind.allCases where text.hasPrefix(kind.rawValue + ":") {
       let path = String(text.dropFirst(kind.rawValue.count + 1))
       guard !path.isEmpty else {

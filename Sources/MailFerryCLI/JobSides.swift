@@ -1,6 +1,7 @@
 import Archive
 import Engine
 import Foundation
+import Providers
 import Storage
 import Transport
 
@@ -37,12 +38,21 @@ struct JobSides {
       .init(name: "timeout", valueName: "SECONDS", help: "Give up on a silent server after SECONDS (default 60)."),
       .init(name: "trace", valueName: "FILE", help: "Append a redacted protocol trace of both servers to FILE."),
       .init(
+        name: "source-profile", valueName: "NAME",
+        help: "Provider profile for the source (default: from gmail:USER or the host)."),
+      .init(
+        name: "target-profile", valueName: "NAME",
+        help: "Provider profile for the target: its limits and folder names become the job's."),
+      .init(
         name: "compression", valueName: "LEVEL",
         help: "Archive targets: gzip level, 1 (fast) to 9 (small); default 6."),
     ]
 
   let source: JobEndpoint
   let target: JobEndpoint
+  /// The provider profiles that apply to each side (`ProfileChoice`), nil for none.
+  let sourceProfile: Profile?
+  let targetProfile: Profile?
   /// The source as the engine reads it (IMAP, POP3, an archive, a local store).
   let connectSource: Migration.ConnectSource
   /// The target as a job writes it; nil when it is opened for reading (`verify`).
@@ -68,6 +78,12 @@ struct JobSides {
     let targetText = givenTarget ?? arguments.positionals[1]
     source = try JobEndpoint.parse(sourceText)
     target = try JobEndpoint.parse(targetText)
+    sourceProfile = try source.serverURL.flatMap {
+      try ProfileChoice.resolve($0, side: "source", arguments: arguments)
+    }
+    targetProfile = try target.serverURL.flatMap {
+      try ProfileChoice.resolve($0, side: "target", arguments: arguments)
+    }
     let context = StoreOpener.Context(
       arguments: arguments, command: command, console: console,
       soleServer: source.serverURL == nil || target.serverURL == nil, trace: trace)

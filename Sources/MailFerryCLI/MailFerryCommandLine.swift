@@ -13,7 +13,7 @@ public enum MailFerryCommandLine {
 
   static let commands: [any Subcommand.Type] = [
     ProbeCommand.self, FoldersCommand.self, MigrateCommand.self, VerifyCommand.self, BackupCommand.self,
-    RestoreCommand.self, ArchiveCommand.self, ExportCommand.self, ImportCommand.self,
+    RestoreCommand.self, ArchiveCommand.self, ExportCommand.self, ImportCommand.self, ProfilesCommand.self,
   ]
 
   static func run(_ arguments: [String], console: Console) -> ExitCode {

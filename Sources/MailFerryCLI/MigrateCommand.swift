@@ -38,8 +38,10 @@ struct MigrateCommand: Subcommand {
       .init(
         name: "exclude", valueName: "REGEX", help: "Skip folders whose name matches (repeatable).", repeatable: true),
       .init(
-        name: "folder-map", valueName: "OLD=NEW", help: "Put source folder OLD into target folder NEW (repeatable).",
-        repeatable: true),
+        name: "folder-map", valueName: "OLD=NEW|s/RE/NEW/",
+        help: "Put source folder OLD into target folder NEW, or rename by a rule (repeatable).", repeatable: true),
+      .init(
+        name: "folder-map-file", valueName: "FILE", help: "--folder-map lines from FILE (# starts a comment)."),
       .init(name: "since", valueName: "DATE", help: "Only messages received on or after DATE (YYYY-MM-DD, UTC)."),
       .init(name: "before", valueName: "DATE", help: "Only messages received before DATE (YYYY-MM-DD, UTC)."),
       .init(name: "max-size", valueName: "BYTES", help: "Skip messages larger than BYTES."),
@@ -78,6 +80,9 @@ struct MigrateCommand: Subcommand {
     _ sides: JobSides, options: MigrationOptions, arguments: ParsedArguments, console: Console
   ) throws -> ExitCode {
     var options = options
+    ProfileDefaults.apply(
+      source: sides.sourceProfile, target: sides.targetProfile, to: &options,
+      connectionsGiven: arguments.value("connections") != nil, console: console)
     if sides.source.isPOP3 {
       // A maildrop has one folder; the target URL's folder (default INBOX) receives it.
       let folder = sides.target.folder
@@ -115,7 +120,7 @@ struct MigrateCommand: Subcommand {
       ReportTable.print(report, console: console, dryRun: options.dryRun, quiet: quiet)
     }
     if report.interrupted { return .interrupted }
-    if report.stoppedBy != nil { return .failure }
+    if let stop = report.stoppedBy { return stop.isTemporary ? .temporary : .failure }
     return report.isComplete ? .success : .partial
   }
 
@@ -141,13 +146,7 @@ struct MigrateCommand: Subcommand {
         throw UsageError(command: name, message: "'\(pattern)' is not a valid regular expression")
       }
     }
-    for mapping in arguments.values("folder-map") {
-      let parts = mapping.split(separator: "=", maxSplits: 1).map(String.init)
-      guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-        throw UsageError(command: name, message: "option '--folder-map' takes OLD=NEW, not '\(mapping)'")
-      }
-      options.folderMap[parts[0]] = parts[1]
-    }
+    try FolderMapOptions.read(arguments, into: &options, command: name)
     options.since = try arguments.value("since").map { try date($0, option: "since", command: name) }
     options.before = try arguments.value("before").map { try date($0, option: "before", command: name) }
     if let size = arguments.value("max-size") {

@@ -1,5 +1,6 @@
 import Foundation
 import IMAPEndpoint
+import MailCore
 import POP3Endpoint
 import SMTPEndpoint
 import Transport

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import MailCore
 
 /// The live progress line of `migrate` on a terminal: messages and bytes done against the
 /// estimate, rate, ETA and the folders being copied. Events arrive from worker threads;

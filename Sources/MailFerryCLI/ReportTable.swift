@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import MailCore
 
 /// The end-of-job report: one row per folder, then totals, how copies were verified, and
 /// the problems with a hint that fits them (run again only when that can help).

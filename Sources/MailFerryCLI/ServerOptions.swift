@@ -1,5 +1,6 @@
 import Foundation
 import MailCore
+import Providers
 import Transport
 
 /// What every server URL on the command line shares, whatever its protocol: the URL and
@@ -18,6 +19,8 @@ struct ServerOptions {
   let soleServer: Bool
   let arguments: ParsedArguments
   let command: String
+  /// The provider profile that applies (see `ProfileChoice`).
+  let profile: Profile?
 
   init(
     _ urlText: String, arguments: ParsedArguments, command: String, side: String?, soleServer: Bool = false,
@@ -29,6 +32,7 @@ struct ServerOptions {
     self.command = command
     let option = side.map { "\($0)-" } ?? ""
     url = try ServerURL(urlText)
+    profile = try ProfileChoice.resolve(url, side: side, arguments: arguments)
     guard schemes.contains(url.scheme) else {
       throw ConfigurationError(
         what: "URL '\(urlText)'", problem: "cannot be used here (\(url.scheme.rawValue)://)", fix: "use \(example)")

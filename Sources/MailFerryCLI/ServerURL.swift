@@ -1,11 +1,23 @@
 import Foundation
 import MailCore
+import Providers
 
-/// A server given on the command line: `imaps://user@host:port`. The user may be
+/// A server given on the command line: `imaps://user@host:port`, or a provider profile's
+/// short form `gmail:alice@gmail.com` (IMAP; `gmail+pop3:` and `gmail+smtp:` for the
+/// others), which takes host, port and security from the profile. The user may be
 /// percent-encoded (`me%40example.org@imap.example.org`). A password in the URL is refused.
 struct ServerURL: Equatable {
   enum Scheme: String, CaseIterable {
     case imap, imaps, pop3, pop3s, smtp, smtps, lmtp
+
+    /// The profile's server entry this scheme uses.
+    var profileKind: String {
+      switch self {
+      case .imap, .imaps: return "imap"
+      case .pop3, .pop3s: return "pop3"
+      case .smtp, .smtps, .lmtp: return "smtp"
+      }
+    }
   }
   /// Other spellings people use.
   static let schemeAliases: [String: Scheme] = ["pop": .pop3, "pops": .pop3s]
@@ -15,8 +27,14 @@ struct ServerURL: Equatable {
   let port: Int?
   let user: String?
   let path: String
+  /// The provider profile the URL named, or whose server it names (`imap.gmail.com`).
+  let profile: Profile?
 
-  init(_ text: String) throws {
+  init(_ text: String, catalog: ProfileCatalog = .shared) throws {
+    if let expanded = try Self.expandProfileForm(text, catalog: catalog) {
+      self = expanded
+      return
+    }
     guard let components = URLComponents(string: text), let schemeText = components.scheme?.lowercased() else {
       throw ConfigurationError(
         what: "URL '\(text)'", problem: "is not a URL", fix: "write it like imaps://user@imap.example.org")
@@ -43,6 +61,58 @@ struct ServerURL: Equatable {
     port = components.port
     user = components.percentEncodedUser?.removingPercentEncoding
     path = components.path
+    profile = catalog.profile(forHost: self.host, kind: scheme.profileKind)
+  }
+
+  private init(scheme: Scheme, host: String, port: Int?, user: String?, path: String, profile: Profile?) {
+    self.scheme = scheme
+    self.host = host
+    self.port = port
+    self.user = user
+    self.path = path
+    self.profile = profile
+  }
+
+  /// Whether `text` is a profile's short form (`gmail:…`, `gmail+pop3:…`).
+  static func isProfileForm(_ text: String, catalog: ProfileCatalog = .shared) -> Bool {
+    guard !text.contains("://"), let colon = text.firstIndex(of: ":") else { return false }
+    let id = text[..<colon].split(separator: "+", maxSplits: 1).first.map(String.init) ?? ""
+    return catalog[id] != nil
+  }
+
+  /// `ID[+KIND]:USER[/FOLDER]` → the profile's server of that kind for USER.
+  private static func expandProfileForm(_ text: String, catalog: ProfileCatalog) throws -> ServerURL? {
+    guard isProfileForm(text, catalog: catalog), let colon = text.firstIndex(of: ":") else { return nil }
+    let head = text[..<colon].split(separator: "+", maxSplits: 1).map(String.init)
+    let profile = catalog[head[0]]!
+    let kind = head.count > 1 ? head[1].lowercased() : "imap"
+    guard let server = profile.servers[kind == "pop" ? "pop3" : kind] else {
+      throw ConfigurationError(
+        what: "'\(text)'", problem: "names no server: profile \(profile.id) has no \(kind) server",
+        fix: "use one of " + profile.servers.keys.sorted().map { "\(profile.id)+\($0):USER" }.joined(separator: ", "))
+    }
+    guard !server.host.isEmpty else {
+      throw ConfigurationError(
+        what: "'\(text)'", problem: "names no host: \(profile.name) runs on your own server",
+        fix: "write the server's URL and name the profile, e.g. imaps://USER@HOST --source-profile \(profile.id)")
+    }
+    let rest = text[text.index(after: colon)...]
+    let user = String(rest.prefix { $0 != "/" })
+    guard !user.isEmpty else {
+      throw ConfigurationError(what: "'\(text)'", problem: "names no user", fix: "write it like \(profile.id):USER")
+    }
+    let scheme: Scheme
+    switch (kind, server.security) {
+    case ("imap", "tls"): scheme = .imaps
+    case ("imap", _): scheme = .imap
+    case ("pop3", "tls"), ("pop", "tls"): scheme = .pop3s
+    case ("pop3", _), ("pop", _): scheme = .pop3
+    case ("smtp", "tls"): scheme = .smtps
+    default: scheme = .smtp
+    }
+    return ServerURL(
+      scheme: scheme, host: server.host, port: server.port, user: user, path: String(rest.dropFirst(user.count)),
+      profile: profile)
   }
 
   /// The URL with any password replaced, for messages.
@@ -50,6 +120,14 @@ struct ServerURL: Equatable {
     guard var components = URLComponents(string: text), components.password != nil else { return text }
     components.password = "<redacted>"
     return components.string ?? "<url>"
+  }
+
+  /// The URL in its long form, for parsing again (`gmail:a@b` → `imaps://a%40b@imap.gmail.com:993`).
+  var text: String {
+    let userPart = user.map { ($0.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? $0) + "@" } ?? ""
+    let hostPart = host.contains(":") ? "[\(host)]" : host
+    let pathPart = path.isEmpty ? "" : (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path)
+    return "\(scheme.rawValue)://\(userPart)\(hostPart)\(port.map { ":\($0)" } ?? "")\(pathPart)"
   }
 
   var display: String {

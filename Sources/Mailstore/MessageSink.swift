@@ -19,6 +19,11 @@ public protocol MessageSink: AnyObject, Sendable {
   /// (a dry run) nothing changes and nil means it does not exist yet.
   func open(_ folder: String, forWriting: Bool) throws -> SinkFolderState?
 
+  /// `open`, creating a missing folder with this special use (`\Sent`) where the store
+  /// can mark one (IMAP CREATE-SPECIAL-USE). Throws `FolderNameRefused` for a name the
+  /// store will not create.
+  func open(_ folder: String, forWriting: Bool, specialUse: String?) throws -> SinkFolderState?
+
   /// Reads and hashes every message of the open folder whose id is not in `known`, so the
   /// engine can match messages it did not put there (or whose id it never learnt).
   func inventory(skipping known: Set<UInt32>, visit: (StoredMessage) throws -> Void) throws
@@ -68,12 +73,19 @@ public protocol MessageSink: AnyObject, Sendable {
   /// own transaction and takes the server's acknowledgement as the confirmation.
   var isSearchable: Bool { get }
 
+  /// The largest message the store says it takes (IMAP APPENDLIMIT, SMTP SIZE), if any.
+  var sizeLimit: UInt64? { get }
+
   func close()
   func abandon()
 }
 
 extension MessageSink {
   public var isSearchable: Bool { true }
+  public var sizeLimit: UInt64? { nil }
+  public func open(_ folder: String, forWriting: Bool, specialUse: String?) throws -> SinkFolderState? {
+    try open(folder, forWriting: forWriting)
+  }
   public func store(_ messages: [MessageToStore], origins: [MessageOrigin]) throws -> [StoreOutcome] {
     try store(messages)
   }
@@ -216,4 +228,21 @@ public struct StoreRefusal: Sendable, Equatable, CustomStringConvertible {
   }
 
   public var description: String { reason }
+}
+
+/// The target refused to create a folder by this name (a character it forbids, a name it
+/// reserves). The engine then tries the name `FolderNameRepair` makes of it.
+public struct FolderNameRefused: UserFacingError, Equatable {
+  public let name: String
+  public let serverText: String
+
+  public init(name: String, serverText: String) {
+    self.name = name
+    self.serverText = serverText
+  }
+
+  public var description: String { "the target refused to create folder '\(name)': \(serverText)" }
+  public var hint: String? { "give it a name the target accepts with --folder-map 'SOURCE=NEW NAME'" }
+  public var scope: FailureScope { .folder }
+  public var isTemporary: Bool { false }
 }

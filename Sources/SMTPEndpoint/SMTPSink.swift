@@ -34,6 +34,7 @@ public final class SMTPSink: MessageSink, @unchecked Sendable {
   }
 
   public var isSearchable: Bool { false }
+  public var sizeLimit: UInt64? { client.extensions.sizeLimit.flatMap { $0 > 0 ? UInt64($0) : nil } }
 
   /// One delivery target; source folders are all delivered to the recipients.
   public func folders() throws -> [FolderDescriptor] { [] }

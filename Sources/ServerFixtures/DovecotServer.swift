@@ -28,6 +28,10 @@ public final class DovecotServer: @unchecked Sendable {
     /// Personal namespace prefix: `INBOX.` puts every folder under INBOX, as Courier and
     /// older Cyrus servers do.
     public var namespacePrefix = ""
+    /// `/` as separator over Dovecot's Maildir++ layout, which refuses names with a `.` or
+    /// starting with `~` (`NO [CANNOT] Character not allowed in mailbox name`), as servers
+    /// that forbid characters do.
+    public var refusesDotsInNames = false
 
     public static let standard = Flavor(
       separator: "/",
@@ -56,6 +60,14 @@ public final class DovecotServer: @unchecked Sendable {
         separator: ".", specialUse: [("Sent", "\\Sent"), ("Drafts", "\\Drafts"), ("Trash", "\\Trash")],
         advertisesSpecialUse: false)
       flavor.namespacePrefix = "INBOX."
+      return flavor
+    }()
+
+    /// A fresh account on a server that forbids `.` and a leading `~` in names and has
+    /// no special folders yet.
+    public static let strictNames: Flavor = {
+      var flavor = Flavor(separator: "/", specialUse: [], advertisesSpecialUse: true)
+      flavor.refusesDotsInNames = true
       return flavor
     }()
 
@@ -109,6 +121,7 @@ public final class DovecotServer: @unchecked Sendable {
       case "exchange-like": .exchangeLike
       case "plaintext-only": .plaintextOnly
       case "courier-like": .courierLike
+      case "strict-names": .strictNames
       default: .standard
       }
     let result: Result<DovecotServer, FixtureError>
@@ -362,7 +375,7 @@ public final class DovecotServer: @unchecked Sendable {
 
   private func configuration() -> String {
     let separator = String(flavor.separator)
-    let layout = flavor.separator == "/" ? ":LAYOUT=fs" : ""
+    let layout = flavor.separator == "/" && !flavor.refusesDotsInNames ? ":LAYOUT=fs" : ""
     let specialUse = flavor.specialUse.map { entry in
       let attribute = flavor.advertisesSpecialUse ? "special_use = \(entry.attribute)" : ""
       return "  mailbox \"\(flavor.namespacePrefix)\(entry.name)\" {\n    \(attribute)\n    auto = subscribe\n  }"

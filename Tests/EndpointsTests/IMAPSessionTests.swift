@@ -2,6 +2,7 @@ import Foundation
 import IMAPCodec
 import IMAPEndpoint
 import MailCore
+import Mailstore
 import ServerFixtures
 import Testing
 import Transport
@@ -292,13 +293,13 @@ import Transport
       try client.append((1...3).map { MessageToStore(bytes: IMAPFixture.message($0)) }, to: MailboxName("INBOX")))
     #expect(uids.count == 3)
     // A name that needs a literal (raw 8-bit bytes) waits for '+' too; Dovecot then refuses
-    // it with its reason, and the session goes on.
+    // it with its reason (a refused name, typed so the engine can rename), and the session
+    // goes on.
     do {
       try client.create(MailboxName(raw: Array("Caf\u{E9}-raw".utf8)), separator: nil)
       Issue.record("an invalid mailbox name was accepted")
-    } catch IMAPError.commandFailed(_, _, let status) {
-      #expect(status.kind == .no)
-      #expect(status.text.contains("mUTF-7"))
+    } catch let refusal as FolderNameRefused {
+      #expect(refusal.serverText.contains("mUTF-7"))
     }
     try client.noop()
   }

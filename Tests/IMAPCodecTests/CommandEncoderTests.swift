@@ -32,6 +32,8 @@ import Testing
   @Test func quotingFollowsTheBytes() {
     #expect(text(.create(MailboxName("Archive/2024"))) == "a1 CREATE Archive/2024\r\n")
     #expect(text(.create(MailboxName("Sent Items"))) == "a1 CREATE \"Sent Items\"\r\n")
+    #expect(
+      text(.create(MailboxName("Sent Items"), specialUse: "\\Sent")) == "a1 CREATE \"Sent Items\" (USE (\\Sent))\r\n")
     #expect(text(.create(MailboxName("a\"b\\c"))) == "a1 CREATE \"a\\\"b\\\\c\"\r\n")
     #expect(text(.create(MailboxName(""))) == "a1 CREATE \"\"\r\n")
     #expect(text(.create(MailboxName("NIL"))) == "a1 CREATE \"NIL\"\r\n")
