@@ -86,5 +86,10 @@ enum CheckpointSchema {
           PRIMARY KEY (folder_id, source_uidvalidity, source_uid)
         );
         """),
+    .init(
+      "004-messages-by-content",
+      sql: """
+        CREATE INDEX messages_by_sha256 ON messages (sha256);
+        """),
   ])
 }

@@ -299,6 +299,15 @@ public final class CheckpointStore: @unchecked Sendable {
   }
 
   /// Whether a message with this Message-ID was copied into the folder's target.
+  /// Whether another folder of the job holds a message with this content, copied, in
+  /// flight, or found in the target: for a label source, where one message sits in several
+  /// folders.
+  public func isHeldInOtherFolder(sha256: SHA256Digest, folder: Int64) throws -> Bool {
+    try database.queryFirst(
+      "SELECT 1 FROM messages WHERE sha256 = ? AND folder_id != ? LIMIT 1", .blob(sha256.bytes), .integer(folder),
+      row: { _ in true }) ?? false
+  }
+
   public func hasCopied(folder: Int64, messageID: MessageID) throws -> Bool {
     try database.queryFirst(
       "SELECT 1 FROM messages WHERE folder_id = ? AND message_id = ? AND state = 'copied' LIMIT 1", .integer(folder),

@@ -18,6 +18,8 @@ final class FolderCopier {
   var report: FolderReport
   /// The job's room under its provider's daily volume limits, if it has any.
   var volume: DailyVolume?
+  /// For a label source (Gmail): which messages the job's other folders hold.
+  var ledger: LabelLedger?
 
   init(
     plan: PlannedFolder, source: any MessageSource, sink: any MessageSink, store: CheckpointStore, run: Int64,
@@ -85,7 +87,8 @@ final class FolderCopier {
         bytes: selected.reduce(0) { $0 + $1.size }))
 
     var progress = Progress(lastUID: state.sourceLastUID, allUIDs: Set(work), filteredOut: report.filtered > 0)
-    let fitting = try refuseOversized(selected, state: state, validity: opened.validity, progress: &progress)
+    let unlabelled = try leaveOutLabelled(selected, state: state, progress: &progress)
+    let fitting = try refuseOversized(unlabelled, state: state, validity: opened.validity, progress: &progress)
     var batch: [SourceMessage] = []
     var batchBytes = 0
     for message in fitting {
@@ -180,6 +183,7 @@ final class FolderCopier {
     let (bodies, unreadable) = try source.fetchReadable(batch.map(\.key))
     var toCopy: [(message: SourceMessage, record: MessageRecord, bytes: [UInt8])] = []
     var duplicates: [(record: MessageRecord, targetUID: UInt32?)] = []
+    var inOtherLabels = 0
     for message in batch {
       if let reason = unreadable[message.key] {
         // There, but its bytes cannot be read: a failure, tried again by the next run.
@@ -202,7 +206,11 @@ final class FolderCopier {
       let messageID = MessageID(message: bytes)
       let record = MessageRecord(
         sourceUIDValidity: validity, sourceUID: message.key, messageID: messageID, sha256: hash, size: bytes.count)
-      if let reason = duplicateReason(hash: hash, messageID: messageID) {
+      if try isInOtherLabel(hash, state: state) {
+        // Copied for another label of a label source: recorded here, not copied again.
+        inOtherLabels += 1
+        duplicates.append((record, nil))
+      } else if let reason = duplicateReason(hash: hash, messageID: messageID) {
         if reason == .sameMessageID { report.duplicatesByMessageID += 1 }
         var matched: UInt32?
         if var uids = foreign[hash], !uids.isEmpty {
@@ -218,7 +226,8 @@ final class FolderCopier {
         toCopy.append((message, record, bytes))
       }
     }
-    report.duplicates += duplicates.count
+    report.duplicates += duplicates.count - inOtherLabels
+    report.inOtherLabels += inOtherLabels
     guard !options.dryRun else {
       report.copied += toCopy.count
       report.copiedBytes += toCopy.reduce(0) { $0 + $1.bytes.count }
@@ -263,7 +272,7 @@ final class FolderCopier {
     try store.recordIntent(folder: state.id, run: run, messages: toCopy.map(\.record))
     let outgoing = toCopy.map { message, _, bytes in
       MessageToStore(
-        bytes: bytes, flags: flags(message.flags, sinkFolder: sinkFolder),
+        bytes: bytes, flags: flags(message.flags + labelKeywords(message), sinkFolder: sinkFolder),
         receivedDate: message.receivedDate ?? Self.arrivalDate(of: bytes))
     }
     let origins = toCopy.map { message, _, _ in

@@ -15,6 +15,10 @@ public struct FolderNaming: Sendable, Equatable {
   public var targetNames: [String: [String]] = [:]
   /// `s/REGEX/NEW/` rules, applied in order to each translated target name.
   public var rules: [FolderRule] = []
+  /// Whether the source's folders are labels (Gmail): nil to tell by a `\All` folder.
+  public var sourceHasLabels: Bool?
+  /// How a label source's messages are copied (`--gmail-labels`).
+  public var labelMode: LabelMode = .folders
 
   public init() {}
 }

@@ -67,6 +67,7 @@ public enum FolderPlanner {
       translate(folder, to: targetSeparator, sourcePrefix: sourcePrefix, targetPrefix: targetPrefix)
     }
     let skipped = Set(naming.skip.map { $0.uppercased() })
+    let labelled = naming.sourceHasLabels ?? source.contains { $0.specialUse?.uppercased() == "\\ALL" }
     var planned: [PlannedFolder] = []
     var warnings: [String] = []
     var used: [String: String] = [:]  // target name → source name
@@ -80,6 +81,10 @@ public enum FolderPlanner {
       let use =
         sourceHasAttributes
         ? folder.specialUse : wellKnownUse(of: folder, prefix: sourcePrefix, extraNames: naming.sourceNames)
+      if labelled, let use, let view = labelViews[use.uppercased()] {
+        warnings.append("\(folder.name) is not copied as a folder: \(view)")
+        continue
+      }
       var entry = PlannedFolder(source: folder, targetName: translated(folder))
       let rewritten = naming.rules.reduce(entry.targetName) { $1.apply(to: $0) }
       if let mapped = folderMap[folder.name] {
@@ -89,6 +94,21 @@ public enum FolderPlanner {
         let applied = naming.rules.filter { $0.matches(entry.targetName) }.map(\.text)
         entry.reason = "--folder-map " + applied.joined(separator: ", ")
         entry.targetName = rewritten
+      } else if labelled, use?.uppercased() == "\\ALL" {
+        // Read only for the messages in no label; they go where archived mail goes.
+        entry.onlyUnlabelled = true
+        entry.reason = "messages in no label only"
+        if let existing = specialUseTarget(
+          "\\Archive", in: target, byAttribute: targetHasAttributes, prefix: targetPrefix,
+          extraNames: naming.targetNames)
+        {
+          entry.targetName = existing
+        } else {
+          entry.targetName =
+            targetPrefix
+            + (naming.targetNames.first { $0.key.uppercased() == "\\ARCHIVE" }?.value.first ?? "Archive")
+          entry.createAs = "\\Archive"
+        }
       } else if let use,
         let existing = specialUseTarget(
           use, in: target, byAttribute: targetHasAttributes, prefix: targetPrefix, extraNames: naming.targetNames)
@@ -124,7 +144,25 @@ public enum FolderPlanner {
       used[entry.targetName.uppercased()] = folder.name
       planned.append(entry)
     }
-    return (planned, warnings)
+    return (labelled ? labelOrder(planned) : planned, warnings)
+  }
+
+  /// Views of a label source that are not places: not copied as folders.
+  static let labelViews: [String: String] = [
+    "\\FLAGGED": "it shows the starred messages, whose \\Flagged flag carries the star",
+    "\\IMPORTANT": "it shows the messages marked important, which are copied from their label folders",
+  ]
+
+  /// A label source's folders in the order a message's first label is chosen by: INBOX,
+  /// the special folders, the others, and All Mail last (it is read only for what no
+  /// label folder holds).
+  static func labelOrder(_ folders: [PlannedFolder]) -> [PlannedFolder] {
+    func rank(_ folder: PlannedFolder) -> Int {
+      if folder.onlyUnlabelled { return 3 }
+      if folder.source.name.uppercased() == "INBOX" { return 0 }
+      return folder.source.specialUse != nil || folder.createAs != nil ? 1 : 2
+    }
+    return folders.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
   }
 
   /// Four hex digits from the source name (FNV-1a), the same in every process, so a

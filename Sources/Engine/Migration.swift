@@ -49,10 +49,15 @@ public final class Migration: @unchecked Sendable {
 
     let source = try connectSource()
     let sink = try connectSink()
+    var naming = options.naming
+    if source.keepsLabels { naming.sourceHasLabels = true }
+    let sourceFolders = try source.folders()
+    let labelled = naming.sourceHasLabels ?? sourceFolders.contains { $0.specialUse?.uppercased() == "\\ALL" }
+    if labelled && naming.labelMode == .keywords && !source.keepsLabels { throw LabelKeywordsUnavailable() }
     let (plan, warnings) = try FolderPlanner.plan(
-      source: try source.folders(), target: try sink.folders(), targetSeparator: try sink.separator() ?? "/",
+      source: sourceFolders, target: try sink.folders(), targetSeparator: try sink.separator() ?? "/",
       sourcePrefix: try source.personalPrefix(), targetPrefix: try sink.personalPrefix(), include: options.include,
-      exclude: options.exclude, folderMap: options.folderMap, naming: options.naming,
+      exclude: options.exclude, folderMap: options.folderMap, naming: naming,
       recorded: Dictionary(
         try store.folders().map { ($0.sourceName, $0.targetName) }, uniquingKeysWith: { first, _ in first }))
     report.warnings = warnings
@@ -63,13 +68,15 @@ public final class Migration: @unchecked Sendable {
     let volume =
       options.dailyVolumeLimits.isEmpty ? nil : try DailyVolume(limits: options.dailyVolumeLimits, store: store)
     let queue = WorkQueue(plan)
+    let ledger = labelled ? LabelLedger(mode: naming.labelMode) : nil
     let results = ResultBox()
     let workerCount = max(1, min(options.connections, plan.count))
     var threads: [Thread] = []
     for index in 0..<workerCount {
       let firstPair: Pair? = index == 0 ? Pair(source: source, sink: sink) : nil
       let thread = Thread { [self] in
-        self.work(queue: queue, results: results, runID: runID, firstPair: firstPair, volume: volume)
+        self.work(
+          queue: queue, results: results, runID: runID, firstPair: firstPair, volume: volume, ledger: ledger)
       }
       thread.stackSize = 4 << 20
       threads.append(thread)
@@ -126,7 +133,9 @@ public final class Migration: @unchecked Sendable {
   }
 
   /// One worker: a session pair and a checkpoint connection of its own.
-  private func work(queue: WorkQueue, results: ResultBox, runID: Int64, firstPair: Pair?, volume: DailyVolume?) {
+  private func work(
+    queue: WorkQueue, results: ResultBox, runID: Int64, firstPair: Pair?, volume: DailyVolume?, ledger: LabelLedger?
+  ) {
     var pair = firstPair
     let store: CheckpointStore
     do {
@@ -137,7 +146,19 @@ public final class Migration: @unchecked Sendable {
       return
     }
     while !stopFlag.isSet, let folder = queue.next() {
+      if folder.onlyUnlabelled && queue.anyFailed {
+        // A label folder failed: its messages would look unlabelled and be copied twice.
+        var postponed = FolderReport(source: folder.source.name, target: folder.targetName)
+        postponed.error = ReportedFailure(
+          description: "postponed: it is read for the messages in no label, and a label folder failed in this run",
+          hint: "run again once the failures above are resolved", scope: .folder, isTemporary: true)
+        events(.folderFinished(postponed))
+        results.add(postponed)
+        continue
+      }
       var attempt = 0
+      var failed = false
+      defer { queue.finished(folder, failed: failed) }
       while true {
         do {
           if pair == nil { pair = Pair(source: try connectSource(), sink: try connectSink()) }
@@ -145,6 +166,7 @@ public final class Migration: @unchecked Sendable {
             plan: folder, source: pair!.source, sink: pair!.sink, store: store, run: runID, options: options,
             sourceAccount: sourceIdentity, events: events, shouldStop: { [stopFlag] in stopFlag.isSet })
           copier.volume = volume
+          copier.ledger = ledger
           let report = try copier.copy()
           events(.folderFinished(report))
           results.add(report)
@@ -159,10 +181,11 @@ public final class Migration: @unchecked Sendable {
             Thread.sleep(forTimeInterval: min(30, 0.5 * pow(2, Double(attempt - 1))))
             continue
           }
-          var failed = FolderReport(source: folder.source.name, target: folder.targetName)
-          failed.error = ReportedFailure(error)
-          events(.folderFinished(failed))
-          results.add(failed)
+          failed = true
+          var failedFolder = FolderReport(source: folder.source.name, target: folder.targetName)
+          failedFolder.error = ReportedFailure(error)
+          events(.folderFinished(failedFolder))
+          results.add(failedFolder)
           if ErrorClass.scope(of: error) == .job {
             // The next folder would fail the same way (a full disk, a refused login): stop.
             jobFailure.set(ReportedFailure(error))
@@ -224,12 +247,50 @@ final class StopFlag: @unchecked Sendable {
   var isSet: Bool { lock.withLock { value } }
 }
 
-/// Folders waiting for a worker.
+/// Folders waiting for a worker. A label source's All Mail (`onlyUnlabelled`) waits until
+/// every other folder is finished: only then does the checkpoint know what they hold.
 private final class WorkQueue: @unchecked Sendable {
   private var items: [PlannedFolder]
-  private let lock = NSLock()
-  init(_ items: [PlannedFolder]) { self.items = items.reversed() }
-  func next() -> PlannedFolder? { lock.withLock { items.popLast() } }
+  private var waiting: [PlannedFolder]
+  private var running = 0
+  private var failures = 0
+  private let condition = NSCondition()
+
+  init(_ items: [PlannedFolder]) {
+    self.items = items.filter { !$0.onlyUnlabelled }.reversed()
+    waiting = items.filter(\.onlyUnlabelled)
+  }
+
+  func next() -> PlannedFolder? {
+    condition.lock()
+    defer { condition.unlock() }
+    while true {
+      if let item = items.popLast() {
+        running += 1
+        return item
+      }
+      if waiting.isEmpty { return nil }
+      if running == 0 { return waiting.removeFirst() }
+      condition.wait()
+    }
+  }
+
+  /// Called once for every folder `next` gave out.
+  func finished(_ folder: PlannedFolder, failed: Bool) {
+    guard !folder.onlyUnlabelled else { return }
+    condition.lock()
+    running -= 1
+    if failed { failures += 1 }
+    condition.broadcast()
+    condition.unlock()
+  }
+
+  /// Whether a folder other than All Mail failed as a whole.
+  var anyFailed: Bool {
+    condition.lock()
+    defer { condition.unlock() }
+    return failures > 0
+  }
 }
 
 private final class ResultBox: @unchecked Sendable {

@@ -78,6 +78,10 @@ public struct FolderReport: Sendable, Equatable {
   public var considered = 0
   public var copied = 0
   public var copiedBytes = 0
+  /// Messages of a label source (Gmail) not copied here because they are copied for
+  /// another label: in All Mail, those in some label; in a copy-once mode, those another
+  /// folder took.
+  public var inOtherLabels = 0
   /// Messages the target already holds, copy for copy; `duplicatesByMessageID` of them
   /// only by Message-ID (`--dedup message-id`), with other content.
   public var duplicates = 0

@@ -65,11 +65,35 @@ extension ResponseGrammar {
       let value = try number64()
       try expect(")")
       return .modSeq(value)
+    case "X-GM-MSGID": return .gmailMessageID(try number64())
+    case "X-GM-THRID": return .other(name: name, value: String(try number64()))
+    case "X-GM-LABELS": return .gmailLabels(try gmailLabels())
     case "RFC822": return try bodyValue(section: "", origin: nil)
     case "RFC822.HEADER": return try bodyValue(section: "HEADER", origin: nil)
     case "RFC822.TEXT": return try bodyValue(section: "TEXT", origin: nil)
     default: return .other(name: name, value: try genericValue())
     }
+  }
+
+  /// Gmail's label list: `(\\Inbox \\Important "Project X" work)`; a system label is a
+  /// backslash and an atom, any other an astring (modified UTF-7, as mailbox names are).
+  mutating func gmailLabels() throws -> [String] {
+    try expect("(")
+    var labels: [String] = []
+    while peek() != UInt8(ascii: ")") {
+      if !labels.isEmpty { try space() }
+      if peek() == UInt8(ascii: "\\") {
+        let start = index
+        index += 1
+        while let byte = peek(), isAtomChar(byte) { index += 1 }
+        guard index > start + 1 else { throw malformed("expected a label after \\") }
+        labels.append(String(decoding: bytes[start..<index], as: UTF8.self))
+      } else {
+        labels.append(String(decoding: try astring(), as: UTF8.self))
+      }
+    }
+    index += 1
+    return labels
   }
 
   /// `[section]`: the text between the brackets, kept as written (uppercased).

@@ -200,6 +200,14 @@ public struct FetchResponse: Equatable, Sendable {
     for case .modSeq(let modSeq) in attributes { return modSeq }
     return nil
   }
+  public var gmailLabels: [String]? {
+    for case .gmailLabels(let labels) in attributes { return labels }
+    return nil
+  }
+  public var gmailMessageID: UInt64? {
+    for case .gmailMessageID(let id) in attributes { return id }
+    return nil
+  }
   /// The bytes of a body section that arrived in memory (not streamed), e.g. a header field.
   public func body(section: String) -> [UInt8]? {
     for case .body(let name, _, let data) in attributes where name.uppercased() == section.uppercased() {
@@ -222,7 +230,11 @@ public enum FetchAttribute: Equatable, Sendable {
   /// A body section whose bytes were delivered as a stream of `bodyBytes` events.
   case streamedBody(section: String, origin: UInt32?, size: UInt64)
   case binarySize(section: String, size: UInt64)
-  /// Anything else (ENVELOPE, BODYSTRUCTURE, X-GM-LABELS, …), as raw text.
+  /// Gmail's X-GM-LABELS: the labels the message carries besides the folder it is read in.
+  case gmailLabels([String])
+  /// Gmail's X-GM-MSGID: one id per message, the same in every label folder.
+  case gmailMessageID(UInt64)
+  /// Anything else (ENVELOPE, BODYSTRUCTURE, X-GM-THRID, …), as raw text.
   case other(name: String, value: String)
 }
 

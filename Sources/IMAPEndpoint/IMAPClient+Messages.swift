@@ -10,6 +10,10 @@ public struct MessageMetadata: Sendable, Equatable {
   public var modSeq: UInt64?
   /// The Message-ID header field as sent (unfolded, without the field name), if any.
   public var messageID: String?
+  /// Gmail's labels for the message (X-GM-LABELS), when the server offers X-GM-EXT-1.
+  public var labels: [String]?
+  /// Gmail's id for the message, the same in every label folder (X-GM-MSGID).
+  public var globalID: UInt64?
 }
 
 /// A whole message fetched into memory.
@@ -44,6 +48,8 @@ extension IMAPClient {
     var items = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]
     let condstore = has("CONDSTORE")
     if condstore { items.append("MODSEQ") }
+    let gmail = has("X-GM-EXT-1")
+    if gmail { items += ["X-GM-MSGID", "X-GM-LABELS"] }
     let sets: [MessageSet]
     if case .uids(let uids) = set {
       sets = uids.chunked(maxCount: batchSize).map { .uids($0) }
@@ -65,7 +71,9 @@ extension IMAPClient {
           results.append(
             MessageMetadata(
               uid: uid, flags: fetch.flags ?? [], internalDate: fetch.internalDate, size: fetch.size ?? 0,
-              modSeq: fetch.modSeq, messageID: MessageHeader.field("Message-ID", in: headerBytes)))
+              modSeq: fetch.modSeq, messageID: MessageHeader.field("Message-ID", in: headerBytes),
+              labels: gmail ? (fetch.gmailLabels ?? []).map { (try? ModifiedUTF7.decode($0)) ?? $0 } : nil,
+              globalID: fetch.gmailMessageID))
           header = []
         }, onBody: headers)
     }

@@ -17,6 +17,9 @@ public final class IMAPSource: MessageSource, @unchecked Sendable {
 
   public func personalPrefix() throws -> String { try client.personalPrefix() }
 
+  /// Gmail's IMAP extensions: every message's labels come with its metadata.
+  public var keepsLabels: Bool { client.has("X-GM-EXT-1") }
+
   public func messageCount(_ folder: String) throws -> Int {
     Int(try client.status(client.mailboxName(folder), items: ["MESSAGES"])["MESSAGES"] ?? 0)
   }
@@ -48,7 +51,10 @@ public final class IMAPSource: MessageSource, @unchecked Sendable {
   public func metadata(_ keys: [UInt32]) throws -> [SourceMessage] {
     guard !keys.isEmpty else { return [] }
     return try client.fetchMetadata(.uids(UIDSet(keys))).map {
-      SourceMessage(key: $0.uid, flags: $0.flags, receivedDate: $0.internalDate, size: $0.size)
+      var message = SourceMessage(key: $0.uid, flags: $0.flags, receivedDate: $0.internalDate, size: $0.size)
+      message.labels = $0.labels
+      message.globalID = $0.globalID
+      return message
     }
   }
 

@@ -46,7 +46,8 @@ enum JSONLines {
     var object: [String: Any] = [
       "source": report.source, "target": report.target, "considered": report.considered, "copied": report.copied,
       "bytes": report.copiedBytes, "duplicates": report.duplicates,
-      "duplicates_by_message_id": report.duplicatesByMessageID, "reconciled": report.reconciled,
+      "duplicates_by_message_id": report.duplicatesByMessageID, "in_other_labels": report.inOtherLabels,
+      "reconciled": report.reconciled,
       "filtered": report.filtered, "flags_updated": report.flagsUpdated,
       "deleted_from_source": report.deletedFromSource, "interrupted": report.interrupted,
       "failed": report.failed.map {

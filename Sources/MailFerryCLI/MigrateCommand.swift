@@ -47,6 +47,11 @@ struct MigrateCommand: Subcommand {
       .init(name: "max-size", valueName: "BYTES", help: "Skip messages larger than BYTES."),
       .init(name: "dedup", valueName: "MODE", help: "hash (default), message-id or none."),
       .init(
+        name: "gmail-labels", valueName: "MODE",
+        help:
+          "A Gmail source's labels: folders (a copy per label folder, default), first (one copy, in its first "
+          + "label) or keywords (one copy, its labels as keywords)."),
+      .init(
         name: "connections", valueName: "N", help: "Folders copied in parallel, one connection pair each (default 2)."),
       .init(
         name: "batch", valueName: "N",
@@ -135,6 +140,13 @@ struct MigrateCommand: Subcommand {
         throw UsageError(command: name, message: "option '--dedup' takes hash, message-id or none, not '\(mode)'")
       }
       options.dedup = dedup
+    }
+    if let mode = arguments.value("gmail-labels") {
+      guard let labels = LabelMode(rawValue: mode) else {
+        throw UsageError(
+          command: name, message: "option '--gmail-labels' takes folders, first or keywords, not '\(mode)'")
+      }
+      options.naming.labelMode = labels
     }
     options.include = arguments.values("include")
     options.exclude = arguments.values("exclude")

@@ -11,6 +11,7 @@ enum ProfileDefaults {
     if let source {
       options.naming.skip += source.folders.skip
       options.naming.sourceNames = source.specialUse
+      if source.folders.labels { options.naming.sourceHasLabels = true }
       if !source.folders.skip.isEmpty {
         options.naming.skipReason =
           "\(source.name) shows it as a view of messages kept elsewhere (their flags carry it)"

@@ -49,6 +49,11 @@ enum ReportTable {
         "note: \(folder.source): \(folder.duplicatesByMessageID) of the \(folder.duplicates) already there were "
           + "skipped by Message-ID alone (their content differs from the target's copy)")
     }
+    if folder.inOtherLabels > 0 && !quiet {
+      console.status(
+        "note: \(folder.source): \(folder.inOtherLabels) messages are copied for another of their labels, "
+          + "not again here")
+    }
     if folder.unverified > 0 && !quiet {
       console.status(
         "note: \(folder.source): \(folder.unverified) copies could not be read back: the target gave them no id")

@@ -45,6 +45,10 @@ public protocol MessageSource: AnyObject, Sendable {
   /// What the store keeps besides the bytes, so comparisons look only at what both sides keep.
   var keeps: StoreTraits { get }
 
+  /// True when the source says which labels each message carries (`SourceMessage.labels`):
+  /// a Gmail account offering X-GM-EXT-1.
+  var keepsLabels: Bool { get }
+
   /// Ends the session politely.
   func close()
   /// Drops the session without a word (after an error).
@@ -53,6 +57,7 @@ public protocol MessageSource: AnyObject, Sendable {
 
 extension MessageSource {
   public var keeps: StoreTraits { .all }
+  public var keepsLabels: Bool { false }
 
   /// Opens the folder and adds up the sizes its messages are listed with.
   public func folderSize(_ folder: String) throws -> UInt64 {
@@ -115,6 +120,11 @@ public struct SourceMessage: Sendable, Equatable {
   public var size: UInt64
   /// The source's own name for the message when it has one (a POP3 UIDL).
   public var name: String?
+  /// The labels the message carries, for a source that keeps labels rather than folders
+  /// (Gmail's X-GM-LABELS, decoded); nil when the source does not say.
+  public var labels: [String]?
+  /// The source's id for the message across its label folders (Gmail's X-GM-MSGID).
+  public var globalID: UInt64?
 
   public init(key: UInt32, flags: [String], receivedDate: ReceivedDate?, size: UInt64, name: String? = nil) {
     self.key = key

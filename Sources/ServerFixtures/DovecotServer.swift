@@ -71,6 +71,17 @@ public final class DovecotServer: @unchecked Sendable {
       return flavor
     }()
 
+    /// A Gmail-shaped account: special folders under `[Gmail]/`, among them All Mail
+    /// (`\All`), Starred (`\Flagged`) and Important (`\Important`). The tests put the same
+    /// message into several folders, as Gmail's labels do.
+    public static let gmailLike = Flavor(
+      separator: "/",
+      specialUse: [
+        ("[Gmail]/All Mail", "\\All"), ("[Gmail]/Sent Mail", "\\Sent"), ("[Gmail]/Drafts", "\\Drafts"),
+        ("[Gmail]/Trash", "\\Trash"), ("[Gmail]/Spam", "\\Junk"), ("[Gmail]/Starred", "\\Flagged"),
+        ("[Gmail]/Important", "\\Important"),
+      ], advertisesSpecialUse: true)
+
     /// The standard layout on a server without any TLS.
     public static let plaintextOnly: Flavor = {
       var flavor = Flavor.standard
@@ -122,6 +133,7 @@ public final class DovecotServer: @unchecked Sendable {
       case "plaintext-only": .plaintextOnly
       case "courier-like": .courierLike
       case "strict-names": .strictNames
+      case "gmail-like": .gmailLike
       default: .standard
       }
     let result: Result<DovecotServer, FixtureError>
