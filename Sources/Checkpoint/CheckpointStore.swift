@@ -308,6 +308,27 @@ public final class CheckpointStore: @unchecked Sendable {
       row: { _ in true }) ?? false
   }
 
+  /// For a label source: each message recorded in one folder as held by another folder's
+  /// copy, with where that copy is (the folder a label keyword is to be added for).
+  public func copiesForOtherLabels() throws -> [LabelCopy] {
+    try database.query(
+      """
+      SELECT DISTINCT label.source_name, home.target_name, copy.target_uidvalidity, copy.target_uid
+      FROM messages AS seen
+      JOIN folders AS label ON label.id = seen.folder_id
+      JOIN messages AS copy ON copy.sha256 = seen.sha256 AND copy.folder_id != seen.folder_id
+        AND copy.state = 'copied' AND copy.target_uid IS NOT NULL
+      JOIN folders AS home ON home.id = copy.folder_id
+      WHERE seen.state = 'duplicate' AND seen.target_uid IS NULL
+      """
+    ) { row in
+      LabelCopy(
+        labelFolder: row.text(0), targetFolder: row.text(1),
+        targetUIDValidity: row.optionalInt64(2).map { UInt32(truncatingIfNeeded: $0) },
+        targetUID: UInt32(row.int(3)))
+    }
+  }
+
   public func hasCopied(folder: Int64, messageID: MessageID) throws -> Bool {
     try database.queryFirst(
       "SELECT 1 FROM messages WHERE folder_id = ? AND message_id = ? AND state = 'copied' LIMIT 1", .integer(folder),
@@ -479,4 +500,14 @@ public enum CheckpointError: UserFacingError, Equatable {
   /// The state file serves the whole job.
   public var scope: FailureScope { .job }
   public var isTemporary: Bool { false }
+}
+
+/// A copy made for one label of a message that another label folder also holds.
+public struct LabelCopy: Sendable, Equatable {
+  /// The source folder (label) that holds the message too.
+  public var labelFolder: String
+  /// Where the one copy is.
+  public var targetFolder: String
+  public var targetUIDValidity: UInt32?
+  public var targetUID: UInt32
 }

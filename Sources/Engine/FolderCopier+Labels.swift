@@ -45,8 +45,8 @@ extension FolderCopier {
 
   /// `--gmail-labels keywords`: the message's user labels as keywords on its one copy.
   func labelKeywords(_ message: SourceMessage) -> [String] {
-    guard ledger?.mode == .keywords, let labels = message.labels else { return [] }
-    var keywords = labels.filter { !$0.hasPrefix("\\") }.map(keyword(forLabel:))
+    guard ledger?.mode == .keywords else { return [] }
+    var keywords = (message.labels ?? []).filter { !$0.hasPrefix("\\") }.map(keyword(forLabel:))
     let folder = plan.source.name
     if folder.uppercased() != "INBOX", plan.source.specialUse == nil, !plan.onlyUnlabelled {
       keywords.append(keyword(forLabel: folder))

@@ -14,12 +14,17 @@ public struct JobPreview: Sendable {
     public var targetExists: Bool
     /// Messages larger than the target takes: key and size.
     public var oversized: [(key: UInt32, size: UInt64)]
+    /// All Mail of a label source that sends no labels: the run copies only those of these
+    /// messages that no label folder holds.
+    public var countIsUpperBound = false
   }
 
   public var folders: [Folder] = []
   public var warnings: [String] = []
   /// The largest message the target takes, and who says so; nil when nothing limits it.
   public var sizeLimit: MigrationOptions.ProviderLimit?
+  /// How a label source's messages are copied; nil when the source has plain folders.
+  public var labelMode: LabelMode?
 }
 
 extension Migration {
@@ -32,25 +37,29 @@ extension Migration {
       source.close()
       sink.close()
     }
-    var recorded: [String: String] = [:]
+    var recorded: [FolderState] = []
     if FileManager.default.fileExists(atPath: statePath) {
-      let store = try CheckpointStore(existingAt: statePath)
-      recorded = Dictionary(
-        try store.folders().map { ($0.sourceName, $0.targetName) }, uniquingKeysWith: { first, _ in first })
+      recorded = try CheckpointStore(existingAt: statePath).folders()
     }
     let targetFolders = try sink.folders()
-    let (plan, warnings) = try FolderPlanner.plan(
-      source: try source.folders(), target: targetFolders, targetSeparator: try sink.separator() ?? "/",
-      sourcePrefix: try source.personalPrefix(), targetPrefix: try sink.personalPrefix(), include: options.include,
-      exclude: options.exclude, folderMap: options.folderMap, naming: options.naming, recorded: recorded)
+    let (plan, warnings, labelled) = try makePlan(
+      source: source, targetFolders: targetFolders, sink: sink, recorded: recorded)
     var preview = JobPreview(warnings: warnings)
+    preview.labelMode = labelled ? options.naming.labelMode : nil
     let announced = sink.sizeLimit.map {
       MigrationOptions.ProviderLimit(value: $0, origin: "the server's limit")
     }
     preview.sizeLimit = [announced, options.targetSizeLimit].compactMap { $0 }.min { $0.value < $1.value }
     for folder in plan {
       _ = try source.open(folder.source.name, keyMap: SessionKeyMap())
-      let messages = try source.metadata(try source.keys(after: 0))
+      var messages = try source.metadata(try source.keys(after: 0))
+      var atMost = false
+      if folder.onlyUnlabelled {
+        // Where the source sends labels, the messages in none are known now; else the run
+        // finds them by content, and all of them are an upper bound.
+        atMost = messages.contains { $0.labels == nil }
+        messages = messages.filter { !($0.labels.map(isInSomeLabel) ?? false) }
+      }
       let oversized = preview.sizeLimit.map { limit in
         messages.filter { $0.size > limit.value }.map { (key: $0.key, size: $0.size) }
       }
@@ -58,7 +67,7 @@ extension Migration {
         JobPreview.Folder(
           planned: folder, messages: messages.count, bytes: messages.reduce(0) { $0 + $1.size },
           targetExists: targetFolders.contains { $0.name.uppercased() == folder.targetName.uppercased() },
-          oversized: oversized ?? []))
+          oversized: oversized ?? [], countIsUpperBound: atMost))
     }
     return preview
   }

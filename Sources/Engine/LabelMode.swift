@@ -10,7 +10,9 @@ public enum LabelMode: String, Sendable, CaseIterable {
   /// A copy in the target folder of each label: what Gmail's users see. The default.
   case folders
   /// One copy, in the first label folder the job reaches (INBOX, then the special folders,
-  /// then the others), carrying every user label as a keyword. Needs X-GM-LABELS.
+  /// then the others), carrying its user labels as keywords: from X-GM-LABELS when the
+  /// source sends them, and added after the folders from the other label folders that
+  /// hold the message.
   case keywords
   /// One copy, in the first label folder the job reaches; other labels are not kept.
   case first
@@ -59,16 +61,6 @@ final class LabelLedger: @unchecked Sendable {
       return false
     }
   }
-}
-
-/// `--gmail-labels keywords` on a source that cannot say which labels a message carries.
-public struct LabelKeywordsUnavailable: UserFacingError {
-  public var description: String {
-    "--gmail-labels keywords needs each message's labels (Gmail's X-GM-LABELS), and the source does not offer them"
-  }
-  public var hint: String? { "use --gmail-labels folders (a copy per label) or first (one copy)" }
-  public var scope: FailureScope { .job }
-  public var isTemporary: Bool { false }
 }
 
 /// A label's name as an IMAP keyword: atom characters kept, anything else `_`.

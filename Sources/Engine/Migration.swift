@@ -49,17 +49,8 @@ public final class Migration: @unchecked Sendable {
 
     let source = try connectSource()
     let sink = try connectSink()
-    var naming = options.naming
-    if source.keepsLabels { naming.sourceHasLabels = true }
-    let sourceFolders = try source.folders()
-    let labelled = naming.sourceHasLabels ?? sourceFolders.contains { $0.specialUse?.uppercased() == "\\ALL" }
-    if labelled && naming.labelMode == .keywords && !source.keepsLabels { throw LabelKeywordsUnavailable() }
-    let (plan, warnings) = try FolderPlanner.plan(
-      source: sourceFolders, target: try sink.folders(), targetSeparator: try sink.separator() ?? "/",
-      sourcePrefix: try source.personalPrefix(), targetPrefix: try sink.personalPrefix(), include: options.include,
-      exclude: options.exclude, folderMap: options.folderMap, naming: naming,
-      recorded: Dictionary(
-        try store.folders().map { ($0.sourceName, $0.targetName) }, uniquingKeysWith: { first, _ in first }))
+    let (plan, warnings, labelled) = try makePlan(
+      source: source, targetFolders: try sink.folders(), sink: sink, recorded: try store.folders())
     report.warnings = warnings
     report.verification = Self.verificationText(options: options, sink: sink)
     if !options.dryRun { try store.recordSettings(settings) }
@@ -68,7 +59,7 @@ public final class Migration: @unchecked Sendable {
     let volume =
       options.dailyVolumeLimits.isEmpty ? nil : try DailyVolume(limits: options.dailyVolumeLimits, store: store)
     let queue = WorkQueue(plan)
-    let ledger = labelled ? LabelLedger(mode: naming.labelMode) : nil
+    let ledger = labelled ? LabelLedger(mode: options.naming.labelMode) : nil
     let results = ResultBox()
     let workerCount = max(1, min(options.connections, plan.count))
     var threads: [Thread] = []
@@ -98,6 +89,13 @@ public final class Migration: @unchecked Sendable {
       (plan.firstIndex { $0.source.name == lhs.source } ?? 0) < (plan.firstIndex { $0.source.name == rhs.source } ?? 0)
     }
     report.interrupted = stopFlag.isSet && report.stoppedBy == nil
+    if ledger?.mode == .keywords && !stopFlag.isSet && !options.dryRun {
+      do {
+        report.labelKeywords = try addLabelKeywords(plan: plan, store: store)
+      } catch {
+        report.stoppedBy = ReportedFailure(error)
+      }
+    }
     do {
       try store.finishRun(
         runID, outcome: report.interrupted ? "interrupted" : report.isComplete ? "complete" : "partial")
@@ -108,6 +106,24 @@ public final class Migration: @unchecked Sendable {
     let elapsed = (ContinuousClock.now - started).components
     report.seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
     return report
+  }
+
+  /// The folder plan `run` and `preview` follow, with whether the source's folders are
+  /// labels (Gmail: X-GM-EXT-1, a `\All` folder, or the profile says so).
+  func makePlan(
+    source: any MessageSource, targetFolders: [FolderDescriptor], sink: any MessageSink, recorded: [FolderState]
+  ) throws -> (folders: [PlannedFolder], warnings: [String], labelled: Bool) {
+    var naming = options.naming
+    if source.keepsLabels { naming.sourceHasLabels = true }
+    let sourceFolders = try source.folders()
+    let labelled = naming.sourceHasLabels ?? sourceFolders.contains { $0.specialUse?.uppercased() == "\\ALL" }
+    naming.sourceHasLabels = labelled
+    let (plan, warnings) = try FolderPlanner.plan(
+      source: sourceFolders, target: targetFolders, targetSeparator: try sink.separator() ?? "/",
+      sourcePrefix: try source.personalPrefix(), targetPrefix: try sink.personalPrefix(), include: options.include,
+      exclude: options.exclude, folderMap: options.folderMap, naming: naming,
+      recorded: Dictionary(recorded.map { ($0.sourceName, $0.targetName) }, uniquingKeysWith: { first, _ in first }))
+    return (plan, warnings, labelled)
   }
 
   /// Messages each folder may still have to look at: its count now minus what the

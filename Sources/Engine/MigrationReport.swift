@@ -142,6 +142,8 @@ public struct MigrationReport: Sendable {
   /// How stored copies were checked, in words ("size and header of every copy, read back
   /// from the target"), or why they were not.
   public var verification: String?
+  /// `--gmail-labels keywords`: the label keywords added to copies after the folders.
+  public var labelKeywords: LabelKeywordResult?
 
   public init() {}
 

@@ -25,6 +25,9 @@ public enum Command: Sendable, Equatable {
   case selectQResync(MailboxName, readOnly: Bool, uidValidity: UInt32, modSeq: UInt64, knownUIDs: UIDSet?)
   /// With a special use (`\Sent`), `CREATE … (USE (\Sent))` (RFC 6154, CREATE-SPECIAL-USE).
   case create(MailboxName, specialUse: String? = nil)
+  /// `SETMETADATA mailbox (entry value)` (RFC 5464); `/private/specialuse` sets a folder's
+  /// special use on servers that keep it as metadata (RFC 6154).
+  case setMetadata(MailboxName, entry: String, value: String)
   case delete(MailboxName)
   case subscribe(MailboxName)
   case uidSearch(SearchKey, returnOptions: [String]?)

@@ -110,6 +110,12 @@ public struct CommandEncoder: Sendable {
       writer.text("CREATE ")
       writer.mailbox(mailbox)
       if let specialUse { writer.text(" (USE (\(specialUse)))") }
+    case .setMetadata(let mailbox, let entry, let value):
+      writer.text("SETMETADATA ")
+      writer.mailbox(mailbox)
+      writer.text(" (\(entry) ")
+      writer.string(Array(value.utf8))
+      writer.text(")")
     case .delete(let mailbox):
       writer.text("DELETE ")
       writer.mailbox(mailbox)

@@ -146,8 +146,12 @@ extension IMAPClient {
   /// `specialUse` where the server offers CREATE-SPECIAL-USE (and plainly if it refuses
   /// the attribute). An existing folder is not an error; a name the server refuses throws
   /// `FolderNameRefused`.
-  public func create(_ mailbox: MailboxName, separator: Character?, specialUse: String? = nil) throws {
+  /// Creates `mailbox` and any missing parents. Returns false when `specialUse` was asked
+  /// for and the server did not take it (no CREATE-SPECIAL-USE, or it refused the use).
+  @discardableResult
+  public func create(_ mailbox: MailboxName, separator: Character?, specialUse: String? = nil) throws -> Bool {
     let existing = Set(try listFolders().map { $0.name.raw })
+    var useTaken = specialUse == nil
     var path: [UInt8] = []
     let parts: [ArraySlice<UInt8>] =
       separator.flatMap { $0.asciiValue }.map { byte in
@@ -160,6 +164,7 @@ extension IMAPClient {
       let use = index == parts.count - 1 && capabilities.contains("CREATE-SPECIAL-USE") ? specialUse : nil
       do {
         try run(.create(MailboxName(raw: path), specialUse: use))
+        if use != nil { useTaken = true }
       } catch IMAPError.commandFailed(_, _, let status) where status.code == .other(name: "ALREADYEXISTS", text: nil) {
         continue
       } catch IMAPError.commandFailed(_, _, let status) where use != nil && status.kind == .no {
@@ -172,7 +177,16 @@ extension IMAPClient {
       } catch IMAPError.commandFailed(_, _, let status) where Self.refusesName(status) {
         throw FolderNameRefused(name: displayName(MailboxName(raw: path)), serverText: status.text)
       }
+      if index == parts.count - 1, use == nil, let specialUse, capabilities.contains("METADATA") {
+        // Without CREATE-SPECIAL-USE a server may still keep the use as metadata (RFC 6154
+        // section 4); if it will not, the folder keeps its provider's name alone.
+        do {
+          try run(.setMetadata(MailboxName(raw: path), entry: "/private/specialuse", value: specialUse))
+          useTaken = true
+        } catch IMAPError.commandFailed {}
+      }
     }
+    return useTaken
   }
 
   /// Whether a NO to CREATE is about the name (as opposed to a quota, a folder limit or a

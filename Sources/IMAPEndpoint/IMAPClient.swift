@@ -429,6 +429,7 @@ extension Command {
     case .select(let mailbox, let readOnly, _), .selectQResync(let mailbox, let readOnly, _, _, _):
       return "\(readOnly ? "EXAMINE" : "SELECT") \(mailbox)"
     case .create(let mailbox, _): return "CREATE \(mailbox)"
+    case .setMetadata(let mailbox, _, _): return "SETMETADATA \(mailbox)"
     case .delete(let mailbox): return "DELETE \(mailbox)"
     case .subscribe(let mailbox): return "SUBSCRIBE \(mailbox)"
     case .uidSearch: return "UID SEARCH"

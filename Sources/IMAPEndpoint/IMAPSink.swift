@@ -29,16 +29,20 @@ public final class IMAPSink: MessageSink, @unchecked Sendable {
   public func open(_ folder: String, forWriting: Bool, specialUse: String?) throws -> SinkFolderState? {
     let name = client.mailboxName(folder)
     let existing = try client.listFolders()
+    var note: String?
     if !existing.contains(where: { $0.name == name }) {
       guard forWriting else { return nil }
-      try client.create(name, separator: existing.first?.separator, specialUse: specialUse)
+      if try !client.create(name, separator: existing.first?.separator, specialUse: specialUse), let specialUse {
+        note = "created without the special use \(specialUse): the server does not let clients set it"
+      }
       // Subscribing is a courtesy to mail clients; a server that refuses it loses nothing.
       try? client.subscribe(name)
     }
     let selected = try client.select(name, readOnly: !forWriting)
     openFolder = name
     return SinkFolderState(
-      validity: selected.uidValidity, count: Int(selected.exists), permanentFlags: selected.permanentFlags)
+      validity: selected.uidValidity, count: Int(selected.exists), permanentFlags: selected.permanentFlags,
+      note: note)
   }
 
   public func inventory(skipping known: Set<UInt32>, visit: (StoredMessage) throws -> Void) throws {

@@ -78,6 +78,7 @@ enum JSONLines {
       "seconds": report.seconds, "warnings": report.warnings, "folders": report.folders.map(folder),
       "altered": report.altered, "verified": report.verified, "verification": report.verification ?? "",
       "stopped_by": report.stoppedBy?.description ?? "", "retry_may_help": report.hasTemporaryProblem,
+      "label_keywords_added": report.labelKeywords?.updated ?? 0,
     ]
   }
 }

@@ -12,7 +12,8 @@ public enum MailFerryCommandLine {
   }
 
   static let commands: [any Subcommand.Type] = [
-    ProbeCommand.self, FoldersCommand.self, MigrateCommand.self, VerifyCommand.self, BackupCommand.self,
+    ProbeCommand.self, FoldersCommand.self, PlanCommand.self, MigrateCommand.self, VerifyCommand.self,
+    BackupCommand.self,
     RestoreCommand.self, ArchiveCommand.self, ExportCommand.self, ImportCommand.self, ProfilesCommand.self,
   ]
 

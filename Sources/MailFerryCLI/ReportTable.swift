@@ -31,6 +31,16 @@ enum ReportTable {
     }
     for warning in report.warnings { console.warning(warning) }
     for folder in report.folders { problems(of: folder, console: console, quiet: quiet) }
+    if let labels = report.labelKeywords {
+      if labels.updated > 0 && !quiet {
+        console.status("labels: \(labels.updated) copies got the labels of their other folders as keywords")
+      }
+      for note in labels.notes { console.warning(note) }
+      if !labels.refused.isEmpty {
+        console.warning(
+          "the target does not keep the label keywords " + labels.refused.sorted().joined(separator: " "))
+      }
+    }
     if let stopped = report.stoppedBy {
       console.error("the job stopped: \(stopped.description)")
     }

@@ -435,7 +435,9 @@ public final class DovecotServer: @unchecked Sendable {
       pop3_no_flag_updates = yes
       pop3_uidl_format = %08Xu%08Xv
       mail_max_userip_connections = 200
-      mail_attribute_dict =
+      # Mailbox attributes make CREATE (USE (\\Sent)) stick: Dovecot keeps a created
+      # folder's special use there.
+      mail_attribute_dict = file:%h/Maildir/dovecot-attributes
       \(oauthPassdb)
       passdb {
         driver = passwd-file
@@ -498,6 +500,7 @@ public final class DovecotServer: @unchecked Sendable {
       protocol imap {
         mail_plugins = $mail_plugins imap_zlib imap_quota
         mail_max_userip_connections = 200
+        imap_metadata = yes
       }
       protocol pop3 {
         mail_max_userip_connections = 200

@@ -75,6 +75,28 @@ import Testing
       })
   }
 
+  /// Gmail's labels come as system labels (`\\Inbox`, also quoted), atoms, quoted strings,
+  /// literals and modified UTF-7; an empty list is a message in no label.
+  @Test func gmailLabelsAndMessageIDs() throws {
+    let all = try responses(
+      Self.wire([
+        "* 1 FETCH (X-GM-MSGID 1278455344230334865 X-GM-LABELS (\\Inbox \"\\\\Important\" Work \"Project X\" {6}",
+        "Lit(e) &AMk-t&AOk-) UID 7 FLAGS (\\Seen))",
+        "* 2 FETCH (UID 8 X-GM-LABELS () X-GM-MSGID 1278455344230334866 X-GM-THRID 1278455344230334865)",
+      ]))
+    let fetches = all.compactMap { response -> FetchResponse? in
+      if case .untagged(.fetch(let fetch)) = response { return fetch }
+      return nil
+    }
+    #expect(fetches.count == 2)
+    #expect(fetches.first?.gmailLabels == ["\\Inbox", "\\Important", "Work", "Project X", "Lit(e)", "&AMk-t&AOk-"])
+    #expect(fetches.first?.gmailMessageID == 1_278_455_344_230_334_865)
+    #expect(fetches.first?.uid == 7)
+    #expect(fetches.last?.gmailLabels == [])
+    #expect(fetches.last?.gmailMessageID == 1_278_455_344_230_334_866)
+    #expect(throws: (any Error).self) { try responses(Self.wire(["* 3 FETCH (X-GM-LABELS (\\ Work))"])) }
+  }
+
   @Test func exchangeShaped() throws {
     let all = try responses(
       Self.wire([

@@ -73,7 +73,7 @@ import Transport
     let client = try client(user)
     defer { client.logout() }
     for (folder, count) in folders.sorted(by: { $0.key < $1.key }) {
-      if folder != "INBOX" { try? client.create(client.mailboxName(folder), separator: "/") }
+      if folder != "INBOX" { _ = try? client.create(client.mailboxName(folder), separator: "/") }
       let messages = (1...count).map { index in
         let number = index + offset
         let flags = [number % 2 == 0 ? "\\Seen" : nil, number % 5 == 0 ? "$Project" : nil].compactMap { $0 }

@@ -90,13 +90,13 @@ import Transport
     return try client.fetchMetadata(.uids(try client.uidSearch(.all))).filter { $0.flags.contains("\\Flagged") }.count
   }
 
-  func migrate(to user: DovecotServer.User, _ extra: [String] = []) throws -> CapturedRun {
+  func migrate(to user: DovecotServer.User, _ extra: [String] = [], command: String = "migrate") throws -> CapturedRun {
     let password = "\(directory)/\(user.name).pw"
     try Data(user.password.utf8).write(to: URL(fileURLWithPath: password))
     chmod(password, 0o600)
     return CapturedRun(
       [
-        "migrate", "imaps://\(sourceUser.name)@localhost:\(gmail.imapsPort)",
+        command, "imaps://\(sourceUser.name)@localhost:\(gmail.imapsPort)",
         "imaps://\(user.name)@localhost:\(plain.imapsPort)", "--source-password-file", "\(directory)/source.pw",
         "--target-password-file", password, "--source-ca-file", gmail.caFile, "--target-ca-file", plain.caFile,
         "--state", "\(directory)/\(user.name).sqlite", "--source-profile", "gmail",
@@ -106,6 +106,13 @@ import Transport
   @Test func eachLabelFolderGetsItsCopyAndAllMailOnlyTheUnlabelled() throws {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let target = try plain.createUser("gmt")
+    let plan = try migrate(to: target, [], command: "plan")
+    #expect(plan.status == .success, "\(plan.err)")
+    #expect(plan.out.contains("[Gmail]/All Mail → Archive (messages in no label only)"), "\(plan.out)")
+    #expect(plan.out.contains("Work/Old → Work/Old (to be created)"))
+    #expect(plan.err.contains("[Gmail]/Starred is not copied as a folder"))
+    #expect(plan.err.contains("labels: the source's folders are labels; --gmail-labels folders"))
+    #expect(try contents(target).values.allSatisfy(\.isEmpty), "plan wrote nothing")
     let run = try migrate(to: target)
     #expect(run.status == .success, "\(run.err)")
     #expect(run.err.contains("[Gmail]/Starred is not copied as a folder"))
@@ -154,14 +161,45 @@ import Transport
     #expect(try contents(target) == copied)
   }
 
-  @Test func keywordsNeedTheLabelsGmailSends() throws {
+  @Test func keywordsPutOneCopyWithEveryUserLabel() throws {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let target = try plain.createUser("gmk")
-    let run = try migrate(to: target, ["--gmail-labels", "keywords"])
-    #expect(run.status == .failure)
-    #expect(run.err.contains("X-GM-LABELS"), "\(run.err)")
-    #expect(try contents(target).values.allSatisfy(\.isEmpty))
+    let run = try migrate(to: target, ["--gmail-labels", "keywords", "--connections", "1"])
+    #expect(run.status == .success, "\(run.err)")
+    #expect(run.err.contains("labels: 2 copies got the labels of their other folders as keywords"), "\(run.err)")
+    let copied = try contents(target)
+    #expect(copied.values.flatMap { $0 }.sorted() == Self.labels.keys.sorted())
+    #expect(copied["INBOX"] == ["A", "B", "F"])
+    #expect(copied["Work"] == ["C", "G"])
+    let expected: [String: Set<String>] = [
+      "A": [], "B": ["Work"], "C": ["Work"], "D": [], "E": [], "F": ["\\Flagged"], "G": ["Work", "Work/Old"],
+    ]
+    #expect(try flagsByLetter(target) == expected)
+
+    let again = try migrate(to: target, ["--gmail-labels", "keywords"])
+    #expect(again.status == .success, "\(again.err)")
+    #expect(!again.err.contains("labels:"), "\(again.err)")
+    #expect(try contents(target) == copied)
     #expect(try migrate(to: target, ["--gmail-labels", "some"]).status == .usage)
+  }
+
+  /// Message letter → its flags and keywords in the target (wherever its copy is).
+  func flagsByLetter(_ user: DovecotServer.User) throws -> [String: Set<String>] {
+    let client = try client(plain, user)
+    defer { client.logout() }
+    let letters = Dictionary(uniqueKeysWithValues: Self.hashes.map { ($1, $0) })
+    var result: [String: Set<String>] = [:]
+    for folder in try client.listFolders() where folder.isSelectable {
+      try client.select(folder.name, readOnly: true)
+      let uids = try client.uidSearch(.all)
+      guard !uids.isEmpty else { continue }
+      let flags = Dictionary(uniqueKeysWithValues: try client.fetchMetadata(.uids(uids)).map { ($0.uid, $0.flags) })
+      for message in try client.fetchMessages(uids) {
+        let letter = letters[ContentHasher.hash(message.bytes).hex] ?? "?"
+        result[letter] = Set((flags[message.uid] ?? []).filter { $0 != "\\Seen" && $0 != "\\Recent" })
+      }
+    }
+    return result
   }
 
   @Test func aBackupKeepsEveryLabelAndARestorePutsThemBack() throws {
