@@ -41,10 +41,11 @@ extension Migration {
     return result
   }
 
-  /// A folder whose name is a user's label: not INBOX, a special folder or All Mail.
-  func isUserLabel(_ folder: PlannedFolder) -> Bool {
-    !folder.onlyUnlabelled && folder.source.specialUse == nil && folder.source.name.uppercased() != "INBOX"
-  }
+}
+
+/// A folder whose name is a user's label: not INBOX, a special folder or All Mail.
+func isUserLabel(_ folder: PlannedFolder) -> Bool {
+  !folder.onlyUnlabelled && folder.source.specialUse == nil && folder.source.name.uppercased() != "INBOX"
 }
 
 /// What adding label keywords did.

@@ -223,7 +223,10 @@ public final class Migration: @unchecked Sendable {
 
   /// What this run records about itself in the state file, for `verify --state` and `status`.
   var settings: [String: String] {
-    var settings = ["dedup": options.dedup.rawValue, "verify": options.verify.description]
+    var settings = [
+      "dedup": options.dedup.rawValue, "verify": options.verify.description,
+      "gmail-labels": options.naming.labelMode.rawValue,
+    ]
     if !options.folderMap.isEmpty {
       settings["folder-map"] = options.folderMap.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         .joined(separator: "\n")

@@ -72,6 +72,8 @@ public struct VerificationOptions: Sendable {
   /// The job's dedup mode: with `.messageID`, a source message whose Message-ID the target
   /// folder holds was skipped on purpose.
   public var dedup: MigrationOptions.Dedup = .hash
+  /// Skipped views, providers' names, rules, and how a label source (Gmail) was copied.
+  public var naming = FolderNaming()
   /// Messages fetched and hashed per request.
   public var batchCount = 50
   public var batchBytes = 16 << 20
@@ -109,21 +111,52 @@ public final class Verification: @unchecked Sendable {
     }
     let targetFolders = try target.folders()
     let sourceFolders = try source.folders()
+    var naming = options.naming
+    if source.keepsLabels { naming.sourceHasLabels = true }
+    naming.sourceHasLabels = naming.sourceHasLabels ?? sourceFolders.contains { $0.specialUse?.uppercased() == "\\ALL" }
     let (plan, _) = try FolderPlanner.plan(
       source: sourceFolders, target: targetFolders, targetSeparator: targetFolders.first?.separator ?? "/",
       sourcePrefix: try source.personalPrefix(), targetPrefix: try target.personalPrefix(), include: options.include,
-      exclude: options.exclude, folderMap: options.folderMap)
-    var pairs = plan.map { (source: $0.source.name, target: $0.targetName) }
+      exclude: options.exclude, folderMap: options.folderMap, naming: naming)
+    var pairs = plan.map { (source: $0.source.name, target: $0.targetName, onlyUnlabelled: $0.onlyUnlabelled) }
     if let recordedPlan {
       let recorded = Dictionary(recordedPlan.map { ($0.source, $0.target) }, uniquingKeysWith: { first, _ in first })
-      pairs = pairs.map { (source: $0.source, target: recorded[$0.source] ?? $0.target) }
+      pairs = pairs.map { (source: $0.source, target: recorded[$0.source] ?? $0.target, $0.onlyUnlabelled) }
     }
+    let labels = naming.sourceHasLabels == true ? naming.labelMode : nil
+    // A copy-once label mode put each message in one of its folders: what another target
+    // folder holds is not missing here.
+    var copiesByFolder: [String: Set<SHA256Digest>] = [:]
+    if labels?.copiesOnce == true {
+      for pair in pairs where targetFolders.contains(where: { $0.name == pair.target && $0.selectable }) {
+        copiesByFolder[pair.target] = Set(
+          try Side(store: target, folder: pair.target, options: options).messages.map(\.sha256))
+      }
+    }
+    let labelKeywords = FlagSet.comparable(
+      labels == .keywords ? plan.filter { isUserLabel($0) }.map { keyword(forLabel: $0.source.name) } : [])
+    var inLabelFolders: Set<SHA256Digest> = []
     let traits = source.keeps.intersection(target.keeps)
     var results: [FolderComparison] = []
     for pair in pairs {
       var comparison = FolderComparison(source: pair.source, target: pair.target)
       do {
-        let sourceSide = try Side(store: source, folder: pair.source, options: options)
+        var sourceSide = try Side(store: source, folder: pair.source, options: options)
+        if labels != nil {
+          if pair.onlyUnlabelled {
+            // All Mail was copied only for the messages no label folder holds (it comes last).
+            sourceSide.messages.removeAll { inLabelFolders.contains($0.sha256) }
+          } else {
+            inLabelFolders.formUnion(sourceSide.messages.map(\.sha256))
+          }
+          if labels?.copiesOnce == true {
+            let here = copiesByFolder[pair.target] ?? []
+            sourceSide.messages.removeAll { message in
+              !here.contains(message.sha256)
+                && copiesByFolder.contains { $0.key != pair.target && $0.value.contains(message.sha256) }
+            }
+          }
+        }
         comparison.sourceCount = sourceSide.messages.count
         comparison.unreadable = sourceSide.unreadable
         guard targetFolders.contains(where: { $0.name == pair.target && $0.selectable }) else {
@@ -135,7 +168,11 @@ public final class Verification: @unchecked Sendable {
           results.append(comparison)
           continue
         }
-        let targetSide = try Side(store: target, folder: pair.target, options: options)
+        var targetSide = try Side(store: target, folder: pair.target, options: options)
+        if !labelKeywords.isEmpty {
+          // Labels added as keywords (`--gmail-labels keywords`) are not differences.
+          for index in targetSide.messages.indices { targetSide.messages[index].flags.subtract(labelKeywords) }
+        }
         comparison.targetCount = targetSide.messages.count
         comparison.unreadable += targetSide.unreadable
         try compare(sourceSide, targetSide, traits: traits, into: &comparison, source: source, target: target)

@@ -38,6 +38,9 @@ struct VerifyCommand: Subcommand {
         repeatable: true),
       .init(name: "dedup", valueName: "MODE", help: "The job's dedup mode: hash (default), message-id or none."),
       .init(
+        name: "gmail-labels", valueName: "MODE",
+        help: "How the job copied a Gmail source's labels: folders (default), first or keywords."),
+      .init(
         name: "state", valueName: "FILE",
         help: "The job's state file: its folder mapping and dedup mode (default: the job's own, if it exists)."),
       .init(name: "quiet", valueName: nil, help: "Print only the differences."),
@@ -51,6 +54,11 @@ struct VerifyCommand: Subcommand {
     options.exclude = migrate.exclude
     options.folderMap = migrate.folderMap
     options.dedup = migrate.dedup
+    var profiled = migrate
+    ProfileDefaults.apply(
+      source: sides.sourceProfile, target: sides.targetProfile, to: &profiled, connectionsGiven: false,
+      console: Console(out: { _ in }, err: { _ in }, isTerminal: false))
+    options.naming = profiled.naming
     if sides.source.isPOP3, !sides.target.folder.isEmpty { options.folderMap["INBOX"] = sides.target.folder }
 
     // The job's state file: which folder went where, and the dedup mode it used.
@@ -68,6 +76,9 @@ struct VerifyCommand: Subcommand {
       let settings = try store.settings()
       if arguments.value("dedup") == nil, let mode = settings["dedup"].flatMap(MigrationOptions.Dedup.init) {
         options.dedup = mode
+      }
+      if arguments.value("gmail-labels") == nil, let mode = settings["gmail-labels"].flatMap(LabelMode.init) {
+        options.naming.labelMode = mode
       }
       if arguments.values("folder-map").isEmpty, let map = settings["folder-map"] {
         for line in map.split(separator: "\n") {

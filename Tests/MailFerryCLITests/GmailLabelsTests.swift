@@ -133,6 +133,23 @@ import Transport
     #expect(again.status == .success, "\(again.err)")
     #expect(again.out.split(separator: "\n").last { $0.contains("total") }?.split(separator: " ").first == "0")
     #expect(try contents(target) == copied)
+
+    // verify knows All Mail went to Archive for the unlabelled only; a lost copy is found.
+    let verified = try migrate(to: target, command: "verify")
+    #expect(verified.status == .success, "\(verified.out)\(verified.err)")
+    try deleteFromTarget(target, folder: "Work", letter: "C")
+    #expect(try migrate(to: target, command: "verify").status == .partial)
+  }
+
+  func deleteFromTarget(_ user: DovecotServer.User, folder: String, letter: String) throws {
+    let client = try client(plain, user)
+    defer { client.logout() }
+    try client.select(client.mailboxName(folder), readOnly: false)
+    let uids = try client.uidSearch(.all)
+    let victim = try #require(
+      try client.fetchMessages(uids).first { ContentHasher.hash($0.bytes).hex == Self.hashes[letter] }?.uid)
+    try client.store(UIDSet([victim]), .add, flags: ["\\Deleted"])
+    try client.expunge(UIDSet([victim]))
   }
 
   @Test func firstCopiesEachMessageOnceInItsFirstLabel() throws {
@@ -159,6 +176,8 @@ import Transport
     let again = try migrate(to: target, ["--gmail-labels", "first"])
     #expect(again.status == .success, "\(again.err)")
     #expect(try contents(target) == copied)
+    let verified = try migrate(to: target, command: "verify")
+    #expect(verified.status == .success, "\(verified.out)\(verified.err)")
   }
 
   @Test func keywordsPutOneCopyWithEveryUserLabel() throws {
@@ -180,6 +199,8 @@ import Transport
     #expect(again.status == .success, "\(again.err)")
     #expect(!again.err.contains("labels:"), "\(again.err)")
     #expect(try contents(target) == copied)
+    let verified = try migrate(to: target, command: "verify")
+    #expect(verified.status == .success, "\(verified.out)\(verified.err)")
     #expect(try migrate(to: target, ["--gmail-labels", "some"]).status == .usage)
   }
 
