@@ -56,4 +56,12 @@ extension CheckpointStore {
       "SELECT COALESCE(SUM(size), 0) FROM messages WHERE state IN \(states) AND committed_at >= ?", .integer(since)
     ) { $0.int64(0) } ?? 0
   }
+
+  /// When the oldest of those moves was committed: the window frees up 24 hours after it.
+  public func oldestMove(since: Int64, uploaded: Bool) throws -> Int64? {
+    let states = uploaded ? "('copied')" : "('copied', 'duplicate')"
+    return try database.queryFirst(
+      "SELECT MIN(committed_at) FROM messages WHERE state IN \(states) AND committed_at >= ?", .integer(since)
+    ) { $0.optionalInt64(0) } ?? nil
+  }
 }
