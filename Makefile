@@ -1,13 +1,22 @@
 # MailFerry: the commands the README and CI use.
 SWIFT_FLAGS = -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 
-.PHONY: all build demo test bench fuzz lint clean
+.PHONY: all build install demo test bench fuzz lint clean
 
 all: build
 
 build:
 	scripts/install-test-deps
 	swift build -c release $(SWIFT_FLAGS)
+
+# Installs the binary and the provider profiles it reads (PREFIX=/usr/local by default;
+# DESTDIR for staging). The binary finds the profiles in ../share/mailferry/profiles.
+PREFIX ?= /usr/local
+install:
+	swift build -c release --product mailferry $(SWIFT_FLAGS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mailferry/profiles
+	install -m 755 .build/release/mailferry $(DESTDIR)$(PREFIX)/bin/mailferry
+	install -m 644 Profiles/*.json $(DESTDIR)$(PREFIX)/share/mailferry/profiles/
 
 # Builds the tool and shows it at work against private Dovecots (probe, folders, migrate,
 # backup, archive, restore).

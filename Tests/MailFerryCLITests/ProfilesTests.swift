@@ -54,6 +54,37 @@ import Transport
     #expect(ProfileCatalog.searchPath(environment: ["HOME": "/home/a"]).last == "/home/a/.config/mailferry/profiles")
   }
 
+  @Test func anInstalledBinaryFindsItsProfilesWithoutTheSourceTree() throws {
+    let prefix = NSTemporaryDirectory() + "mailferry-prefix-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: prefix) }
+    let make = try Subprocess.run(
+      ["make", "-C", Self.root.path, "--no-print-directory", "-n", "install", "PREFIX=\(prefix)"], check: false)
+    #expect(make.stdout.contains("share/mailferry/profiles"), "make install puts the profiles there")
+    // What `make install` lays out, with the debug binary. Copied by `install` in its own
+    // process: a file this process wrote could still be open in a child another test
+    // forks meanwhile, and running it would fail with ETXTBSY.
+    try Subprocess.run(["install", "-d", "\(prefix)/bin", "\(prefix)/share/mailferry/profiles"])
+    try Subprocess.run(
+      ["install", "-m", "755", Self.root.appendingPathComponent(".build/debug/mailferry").path, "\(prefix)/bin/"])
+    let profiles = try FileManager.default.contentsOfDirectory(
+      atPath: Self.root.appendingPathComponent("Profiles").path
+    ).filter { $0.hasSuffix(".json") }.map { Self.root.appendingPathComponent("Profiles/\($0)").path }
+    try Subprocess.run(["install", "-m", "644"] + profiles + ["\(prefix)/share/mailferry/profiles/"])
+    let environment = ["HOME": prefix, "PATH": "/usr/bin:/bin"]
+    let listed = try Subprocess.run(["\(prefix)/bin/mailferry", "profiles"], environment: environment, check: false)
+    #expect(listed.status == 0, "\(listed.stderr)")
+    for id in Self.required { #expect(listed.stdout.contains(id)) }
+    #expect(listed.stderr.contains(prefix + "/share/mailferry/profiles"), "the listing says where they come from")
+  }
+
+  @Test func theProvidersPageCoversEveryProfile() throws {
+    let page = try String(contentsOfFile: Self.root.appendingPathComponent("docs/providers.md").path, encoding: .utf8)
+    let catalog = ProfileCatalog(directories: [Self.root.appendingPathComponent("Profiles").path])
+    for profile in catalog.sorted {
+      #expect(page.contains("| \(profile.id) | \(profile.name) |"), "docs/providers.md lacks \(profile.id)")
+    }
+  }
+
   @Test func profilesCommandListsShowsAndRefuses() throws {
     let list = CapturedRun(["profiles"])
     #expect(list.status == .success, "\(list.err)")
