@@ -25,6 +25,7 @@ struct ProbeCommand: Subcommand {
     let options = try IMAPSessionOptions(arguments.positionals[0], arguments: arguments, command: Self.spec.name)
     let credential = try options.credential(console: console)
     console.print("Server:        \(options.url.display)")
+    if let profile = options.url.profile { console.print("Profile:       \(profile.id) (\(profile.name))") }
     let client = try options.connect(console: console)
     defer { client.logout() }
     console.print("Connected:     \(client.peer)")
@@ -69,6 +70,7 @@ struct ProbeCommand: Subcommand {
     let options = try POP3SessionOptions(arguments.positionals[0], arguments: arguments, command: Self.spec.name)
     let credential = try options.credential(console: console)
     console.print("Server:        \(options.url.display)")
+    if let profile = options.url.profile { console.print("Profile:       \(profile.id) (\(profile.name))") }
     let client = try options.connect(console: console)
     defer { client.logout() }
     console.print("Connected:     \(client.peer)")
@@ -95,6 +97,7 @@ struct ProbeCommand: Subcommand {
       arguments.positionals[0], arguments: arguments, command: Self.spec.name, forDelivery: false)
     let credential = try options.credential(console: console)
     console.print("Server:        \(options.url.display)")
+    if let profile = options.url.profile { console.print("Profile:       \(profile.id) (\(profile.name))") }
     let client = try options.connect(console: console)
     defer { client.quit() }
     console.print("Connected:     \(client.peer)")
