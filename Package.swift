@@ -57,7 +57,7 @@ let package = Package(
       name: "MailFerryCLI",
       dependencies: [
         "Archive", "ArchiveEndpoint", "Engine", "IMAPCodec", "IMAPEndpoint", "LocalEndpoint", "MailCore", "Mailstore",
-        "POP3Endpoint", "Providers", "SMTPEndpoint", "Storage", "Transport",
+        "POP3Endpoint", "Providers", "SMTPCodec", "SMTPEndpoint", "Storage", "Transport",
       ]),
     // A one-line main.
     .executableTarget(name: "mailferry", dependencies: ["MailFerryCLI"]),

@@ -114,10 +114,17 @@ struct ParsedArguments: Sendable {
   }
 
   /// A numeric option, or `defaultValue` when absent.
-  func number(_ name: String, default defaultValue: Double, command: String) throws -> Double {
+  /// A positive number of seconds (or other measure) up to `maximum`: larger values, NaN
+  /// and infinity would overflow the deadlines computed from them.
+  func number(_ name: String, default defaultValue: Double, maximum: Double = 86_400, command: String) throws -> Double
+  {
     guard let text = value(name) else { return defaultValue }
-    guard let number = Double(text), number > 0 else {
+    guard let number = Double(text), number.isFinite, number > 0 else {
       throw UsageError(command: command, message: "option '--\(name)' needs a positive number, not '\(text)'")
+    }
+    guard number <= maximum else {
+      throw UsageError(
+        command: command, message: "option '--\(name)' is at most \(Int(maximum)), not '\(text)'")
     }
     return number
   }

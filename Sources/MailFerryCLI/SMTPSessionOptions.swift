@@ -1,5 +1,6 @@
 import Foundation
 import MailCore
+import SMTPCodec
 import SMTPEndpoint
 import Transport
 
@@ -72,12 +73,9 @@ struct SMTPSessionOptions {
     retryDelays = (0..<retries).map { .milliseconds(Int(wait * 1000) << $0) }
   }
 
-  /// `local@domain` without spaces or angle brackets (the brackets are added on the wire).
-  static func isAddress(_ text: String) -> Bool {
-    let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-    return parts.count >= 2 && parts.allSatisfy { !$0.isEmpty }
-      && !text.contains { $0 == " " || $0 == "<" || $0 == ">" || $0 == "\r" || $0 == "\n" }
-  }
+  /// `local@domain` without spaces, angle brackets or control characters (the brackets
+  /// are added on the wire).
+  static func isAddress(_ text: String) -> Bool { EnvelopeAddress.isValid(text) }
 
   func credential(console: Console) throws -> Credential? {
     server.user.isEmpty ? nil : try server.credential(console: console)

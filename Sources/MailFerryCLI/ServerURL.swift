@@ -37,24 +37,26 @@ struct ServerURL: Equatable {
     }
     guard let components = URLComponents(string: text), let schemeText = components.scheme?.lowercased() else {
       throw ConfigurationError(
-        what: "URL '\(text)'", problem: "is not a URL", fix: "write it like imaps://user@imap.example.org")
+        what: "URL '\(Self.redacted(text))'", problem: "is not a URL",
+        fix: "write it like imaps://user@imap.example.org")
     }
     guard let scheme = Scheme(rawValue: schemeText) ?? Self.schemeAliases[schemeText] else {
       throw ConfigurationError(
-        what: "URL '\(text)'", problem: "has an unknown scheme '\(schemeText)'",
+        what: "URL '\(Self.redacted(text))'", problem: "has an unknown scheme '\(schemeText)'",
         fix: "use one of " + Scheme.allCases.map { "\($0.rawValue)://" }.joined(separator: ", "))
     }
     guard let host = components.host, !host.isEmpty else {
       throw ConfigurationError(
-        what: "URL '\(text)'", problem: "names no host", fix: "write it like \(scheme)://user@host")
+        what: "URL '\(Self.redacted(text))'", problem: "names no host", fix: "write it like \(scheme)://user@host")
     }
     if components.password != nil {
       throw ConfigurationError(
-        what: "URL '\(ServerURL.redacted(text))'", problem: "contains a password",
+        what: "URL '\(Self.redacted(text))'", problem: "contains a password",
         fix: "remove it from the URL and use MAILFERRY_PASSWORD, --password-file or --password-command")
     }
     if let port = components.port, !(1...65535).contains(port) {
-      throw ConfigurationError(what: "URL '\(text)'", problem: "has port \(port)", fix: "use a port from 1 to 65535")
+      throw ConfigurationError(
+        what: "URL '\(Self.redacted(text))'", problem: "has port \(port)", fix: "use a port from 1 to 65535")
     }
     self.scheme = scheme
     self.host = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
@@ -116,10 +118,24 @@ struct ServerURL: Equatable {
   }
 
   /// The URL with any password replaced, for messages.
+  /// The URL as an error may show it: whatever could be a password (between the user name
+  /// and the last `@`, or a "port" that is not a number) replaced, whether or not the
+  /// text parses as a URL.
   static func redacted(_ text: String) -> String {
-    guard var components = URLComponents(string: text), components.password != nil else { return text }
-    components.password = "<redacted>"
-    return components.string ?? "<url>"
+    guard let schemeEnd = text.range(of: "://") else { return text }
+    let rest = text[schemeEnd.upperBound...]
+    let authorityEnd = rest.firstIndex { "/?#".contains($0) } ?? rest.endIndex
+    let authority = rest[..<authorityEnd]
+    if let at = authority.lastIndex(of: "@") {
+      guard let colon = authority[..<at].firstIndex(of: ":") else { return text }
+      return String(text[..<colon]) + ":<redacted>" + String(text[at...])
+    }
+    if let colon = authority.lastIndex(of: ":"), !authority.contains("]"),
+      !authority[authority.index(after: colon)...].allSatisfy(\.isNumber)
+    {
+      return String(text[..<colon]) + ":<redacted>" + String(text[authorityEnd...])
+    }
+    return text
   }
 
   /// The URL in its long form, for parsing again (`gmail:a@b` → `imaps://a%40b@imap.gmail.com:993`).

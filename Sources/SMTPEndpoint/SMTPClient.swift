@@ -158,6 +158,12 @@ public final class SMTPClient: @unchecked Sendable {
         lines: ["message of \(message.count) bytes exceeds the server's limit of \(limit) (not sent)"])
       return Delivery(replies: recipients.map { ($0, reply) })
     }
+    if !(sender.isEmpty || EnvelopeAddress.isValid(sender)) || !recipients.allSatisfy(EnvelopeAddress.isValid) {
+      // Checked before here; a second guard so nothing can add to or end the command.
+      let reply = SMTPReply(
+        code: 553, enhancedCode: "5.1.7", lines: ["not sent: an envelope address would change the SMTP command"])
+      return Delivery(replies: recipients.map { ($0, reply) })
+    }
     var parameters = ""
     if extensions.has("SIZE") { parameters += " SIZE=\(message.count)" }
     let eightBit = message.contains { $0 >= 0x80 }

@@ -60,10 +60,17 @@ public final class SMTPSink: MessageSink, @unchecked Sendable {
     switch sender {
     case .fixed(let address): from = address
     case .returnPath(let orNull):
-      if let path = MessageHeader.field("Return-Path", in: bytes) {
-        from = path.trimmingCharacters(in: "<> ")
+      let field = MessageHeader.field("Return-Path", in: bytes)
+      if let field, let path = EnvelopeAddress.fromReturnPath(field) {
+        from = path
       } else if orNull {
         from = ""
+      } else if let field {
+        // From the message, so untrusted: never put into the MAIL command as it is.
+        return .refused(
+          StoreRefusal(
+            reason: "its Return-Path \(Self.shown(field)) is not a usable envelope sender", isTemporary: false,
+            hint: "give --mail-from ADDRESS, or --null-sender to send such messages with the null sender <>"))
       } else {
         return .refused(
           StoreRefusal(
@@ -92,6 +99,15 @@ public final class SMTPSink: MessageSink, @unchecked Sendable {
       return .refused(StoreRefusal(reason: refusals.joined(separator: "; "), isTemporary: temporary))
     }
     return refusals.isEmpty ? .stored(id: nil) : .partlyStored(id: nil, refusals: refusals)
+  }
+
+  /// A header value for a report: quoted, control characters escaped, at most 80 characters.
+  static func shown(_ value: String) -> String {
+    let escaped = value.unicodeScalars.map { scalar in
+      scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
+        ? "\\x" + String(scalar.value, radix: 16, uppercase: true) : String(scalar)
+    }.joined()
+    return "'" + (escaped.count > 80 ? escaped.prefix(80) + "…" : escaped) + "'"
   }
 
   public func flags(of ids: [UInt32]) throws -> [UInt32: [String]] { [:] }

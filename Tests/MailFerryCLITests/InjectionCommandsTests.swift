@@ -189,6 +189,27 @@ import Transport
     #expect(both.contains { String(decoding: $0.prefix(200), as: UTF8.self).hasPrefix("Return-Path: <>") })
   }
 
+  @Test func aReturnPathThatWouldInjectIntoTheEnvelopeIsNotSent() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let client = try client(source)
+    let hostile = Array(
+      "Return-Path: <bounce@x.example> NOTIFY=NEVER XSPOOF=1\r\nFrom: x@example.org\r\nSubject: hostile\r\n\r\nbody\r\n"
+        .utf8)
+    try client.append([MessageToStore(bytes: hostile)], to: MailboxName("INBOX"))
+    client.logout()
+    let target = ["--rcpt", PostfixServer.address(of: recipient.name)]
+    let refused = CapturedRun(["migrate", imaps, submission] + target + common)
+    #expect(refused.status == .partial)
+    #expect(refused.err.contains("is not a usable envelope sender"), "\(refused.err)")
+    #expect(try inbox(recipient).isEmpty)
+    // With --null-sender it goes with <>, its parameters never reaching the server.
+    let sent = CapturedRun(["migrate", imaps, submission, "--null-sender"] + target + common)
+    #expect(sent.status == .success, "\(sent.err)")
+    let delivered = try inbox(recipient)
+    #expect(delivered.count == 1)
+    #expect(String(decoding: delivered[0].prefix(200), as: UTF8.self).hasPrefix("Return-Path: <>"))
+  }
+
   @Test func pop3ToLMTPTheFetchmailWay() throws {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let originals = try fill(30)

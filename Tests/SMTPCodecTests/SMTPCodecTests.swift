@@ -81,3 +81,22 @@ import Testing
     #expect(stuffed("a\nb\rc\r\n.d\n") == "a\r\nb\r\nc\r\n..d\r\n.\r\n")
   }
 }
+
+/// Envelope addresses from untrusted headers never change the command they go into.
+@Suite struct EnvelopeAddressTests {
+  @Test func returnPathsThatWouldInjectAreRefused() {
+    #expect(EnvelopeAddress.fromReturnPath("<bounce@x.example>") == "bounce@x.example")
+    #expect(EnvelopeAddress.fromReturnPath("  <bounce@x.example>  ") == "bounce@x.example")
+    #expect(EnvelopeAddress.fromReturnPath("bounce@x.example") == "bounce@x.example")
+    #expect(EnvelopeAddress.fromReturnPath("<>") == "")
+    #expect(EnvelopeAddress.fromReturnPath("<bounce@x.example> NOTIFY=NEVER XSPOOF=1") == nil)
+    #expect(EnvelopeAddress.fromReturnPath("<bounce@x.example\rRCPT TO:<v@x>>") == nil)
+    #expect(EnvelopeAddress.fromReturnPath("<a b@x.example>") == nil)
+    #expect(EnvelopeAddress.fromReturnPath("<a@x.example") == nil)
+    #expect(EnvelopeAddress.fromReturnPath("<a<b@x.example>") == nil)
+    #expect(EnvelopeAddress.fromReturnPath("<nobody>") == nil)
+    #expect(EnvelopeAddress.isValid("ünï@x.example"))
+    #expect(!EnvelopeAddress.isValid("a@x.example\u{1B}[2J"))
+    #expect(!EnvelopeAddress.isValid("a@x.example\u{85}"))
+  }
+}
