@@ -193,7 +193,8 @@ public final class EmlSink: MessageSink, @unchecked Sendable {
       if level.hasPrefix(".") || level.contains("\0") {
         throw LocalStoreError.badFolderName(name: folder, reason: "a level of the name starts with \".\"")
       }
-      path = LocalFiles.join(path, String(level))
+      // A control character in a folder name would end up in a file name: written as %XX.
+      path = LocalFiles.join(path, ControlCharacters.percentEncoded(String(level)))
     }
     return path
   }

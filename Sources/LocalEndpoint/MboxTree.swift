@@ -1,3 +1,4 @@
+import MailCore
 import Mailstore
 
 #if canImport(Glibc)
@@ -88,8 +89,10 @@ enum MboxTree {
   static func filePath(root: String, folder: String) throws -> String {
     let levels = try checkedLevels(folder)
     var path = root
-    for level in levels.dropLast() { path = LocalFiles.join(path, level + childDirectorySuffix) }
-    return LocalFiles.join(path, levels.last!)
+    // A control character would end up in a file name: written as %XX.
+    let named = levels.map(ControlCharacters.percentEncoded)
+    for level in named.dropLast() { path = LocalFiles.join(path, level + childDirectorySuffix) }
+    return LocalFiles.join(path, named.last!)
   }
 
   /// The file of an existing `folder` for reading: each parent level is `NAME.sbd/` or a

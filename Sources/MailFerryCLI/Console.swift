@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 
 /// Where a command prints: results to standard output, errors, warnings and progress to
 /// standard error. Tests capture both.
@@ -24,17 +25,21 @@ final class Console: @unchecked Sendable {
   /// Whether a progress line is on screen (it is erased before anything else is written).
   private var progressShown = false
 
-  func print(_ line: String = "") { lock.withLock { writeOut(clearProgress() + line + "\n") } }
-  func error(_ line: String) { lock.withLock { writeErr(clearProgress() + "error: " + line + "\n") } }
-  func warning(_ line: String) { lock.withLock { writeErr(clearProgress() + "warning: " + line + "\n") } }
-  func hint(_ line: String) { lock.withLock { writeErr(clearProgress() + "hint: " + line + "\n") } }
-  func status(_ line: String) { lock.withLock { writeErr(clearProgress() + line + "\n") } }
+  // Everything printed may hold folder names, server texts or message headers: control
+  // characters are shown escaped, never sent to the terminal.
+  func print(_ line: String = "") { lock.withLock { writeOut(clearProgress() + safe(line) + "\n") } }
+  func error(_ line: String) { lock.withLock { writeErr(clearProgress() + "error: " + safe(line) + "\n") } }
+  func warning(_ line: String) { lock.withLock { writeErr(clearProgress() + "warning: " + safe(line) + "\n") } }
+  func hint(_ line: String) { lock.withLock { writeErr(clearProgress() + "hint: " + safe(line) + "\n") } }
+  func status(_ line: String) { lock.withLock { writeErr(clearProgress() + safe(line) + "\n") } }
+
+  private func safe(_ text: String) -> String { ControlCharacters.escaped(text) }
 
   /// Replaces the progress line on a terminal (carriage return, erase to end of line).
   func progress(_ line: String) {
     guard isTerminal else { return }
     lock.withLock {
-      writeErr("\r\u{1B}[K" + line)
+      writeErr("\r\u{1B}[K" + ControlCharacters.escaped(line, keepingLineBreaks: false))
       progressShown = true
     }
   }

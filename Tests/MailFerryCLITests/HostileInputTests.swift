@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 import Testing
 
 @testable import MailFerryCLI
@@ -26,6 +27,39 @@ import Testing
       let run = CapturedRun(["probe", "imaps://u@127.0.0.1:1", "--timeout", value])
       #expect(run.status == .usage, "--timeout \(value): \(run.err)")
       #expect(run.err.contains("--timeout"))
+    }
+  }
+
+  /// A folder named with terminal escape sequences (anyone can name a folder, and mail
+  /// content reaches `archive search`): shown escaped, and never a raw control character
+  /// in a file name.
+  @Test func controlCharactersInNamesAreShownEscapedAndNeverWrittenRaw() throws {
+    let directory = NSTemporaryDirectory() + "mailferry-hostile-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let mbox = "\(directory)/mbox"
+    try FileManager.default.createDirectory(atPath: mbox, withIntermediateDirectories: true)
+    let evil = "red\u{1B}]0;owned\u{07}\u{1B}[31m\u{202E}txt"
+    let message = "From a@b Sat Jan  3 01:05:34 2024\nSubject: \u{1B}[2Jgone\nMessage-ID: <x@y>\n\nhi\n"
+    try Data(message.utf8).write(to: URL(fileURLWithPath: "\(mbox)/\(evil)"))
+
+    let folders = CapturedRun(["folders", "mbox:\(mbox)"])
+    #expect(folders.status == .success, "\(folders.err)")
+    let shown = folders.out + folders.err
+    #expect(!shown.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{202E}" })
+    #expect(shown.contains("red\\x1B]0;owned\\x07\\x1B[31m\\u{202E}txt"), "\(shown)")
+
+    let archive = "\(directory)/archive"
+    #expect(CapturedRun(["import", "mbox:\(mbox)", archive]).status == .success)
+    let search = CapturedRun(["archive", "search", archive, "--subject", "gone"])
+    #expect(search.out.contains("\\x1B[2Jgone"), "\(search.out)")
+    #expect(!(search.out + search.err).contains("\u{1B}"), "\(search.out)")
+    for format in ["eml", "mbox"] {
+      let out = "\(directory)/out-\(format)"
+      let exported = CapturedRun(["export", archive, out, "--format", format])
+      #expect(exported.status == .success, "\(exported.err)")
+      let names = try FileManager.default.subpathsOfDirectory(atPath: out)
+      #expect(!names.contains { $0.unicodeScalars.contains(where: ControlCharacters.isControl) }, "\(names)")
+      #expect(names.contains { $0.hasPrefix("red%1B]0;owned%07%1B[31m%E2%80%AEtxt") }, "\(names)")
     }
   }
 }
