@@ -9,7 +9,18 @@ struct CapturedRun {
   let out: String
   let err: String
 
+  /// Jobs without `--state` keep their state under $XDG_STATE_HOME: for tests, a directory
+  /// of this test process, never the user's own (`scripts/run-tests` sets it for every
+  /// process; this covers `swift test` run directly).
+  static let privateStateHome: Void = {
+    let home = ProcessInfo.processInfo.environment["XDG_STATE_HOME"] ?? ""
+    if home.isEmpty || !home.hasPrefix(NSTemporaryDirectory()) {
+      setenv("XDG_STATE_HOME", NSTemporaryDirectory() + "mailferry-test-state-\(getpid())", 1)
+    }
+  }()
+
   init(_ arguments: [String]) {
+    Self.privateStateHome
     final class Buffer: @unchecked Sendable { var text = "" }
     let out = Buffer()
     let err = Buffer()
@@ -27,6 +38,13 @@ struct CapturedRun {
     #expect(run.out.contains("USAGE: mailferry <command>"))
     #expect(run.out.contains("--version"))
     #expect(CapturedRun([]).out == run.out)
+  }
+
+  @Test func testJobsKeepTheirStateOutOfTheUsersHome() throws {
+    _ = CapturedRun(["--version"])
+    let path = try MigrateCommand.defaultStatePath(
+      source: try JobEndpoint.parse("imaps://a@example.org"), target: try JobEndpoint.parse("imaps://b@example.org"))
+    #expect(path.hasPrefix(NSTemporaryDirectory()), "\(path)")
   }
 
   @Test func versionPrintsTheVersion() {
