@@ -58,13 +58,32 @@ public enum FileSecurity {
     }
   }
 
-  /// Creates an empty file with mode 0600 unless it exists, creating parent directories 0700.
+  /// Creates an empty file with mode 0600 unless it exists, creating parent directories
+  /// 0700. An existing file readable by others (a state file copied with `cp`, say) is
+  /// made 0600, and so are SQLite's `-wal`, `-shm` and `-journal` files beside it.
   public static func createPrivateFileIfMissing(atPath path: String) throws {
     let parent = (path as NSString).deletingLastPathComponent
     if !parent.isEmpty { try createPrivateDirectory(atPath: parent) }
     let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
     guard fd >= 0 else { throw FileError(path: path, operation: "create", errno: Glibc.errno) }
-    close(fd)
+    defer { close(fd) }
+    try makePrivate(fd, path: path)
+    for suffix in ["-wal", "-shm", "-journal"] {
+      let companion = open(path + suffix, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+      guard companion >= 0 else { continue }
+      defer { close(companion) }
+      try makePrivate(companion, path: path + suffix)
+    }
+  }
+
+  /// Takes away group and other permissions from an open file.
+  public static func makePrivate(_ fd: Int32, path: String) throws {
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw FileError(path: path, operation: "stat", errno: Glibc.errno) }
+    guard info.st_mode & 0o077 != 0 else { return }
+    if fchmod(fd, info.st_mode & 0o700) != 0 {
+      throw FileError(path: path, operation: "make private (chmod 600)", errno: Glibc.errno)
+    }
   }
 
   /// Flushes a directory entry (a new or renamed file inside it) to disk.

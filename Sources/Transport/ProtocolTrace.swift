@@ -25,6 +25,13 @@ public final class ProtocolTrace: @unchecked Sendable {
     guard fd >= 0 else {
       throw TransportError.network(peer: path, operation: "open trace file", reason: String(cString: strerror(errno)))
     }
+    // An existing trace readable by others is made private before anything is added.
+    var info = stat()
+    if fstat(fd, &info) == 0, info.st_mode & 0o077 != 0, fchmod(fd, info.st_mode & 0o700) != 0 {
+      let reason = String(cString: strerror(errno))
+      close(fd)
+      throw TransportError.network(peer: path, operation: "make trace file private (chmod 600)", reason: reason)
+    }
     let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     self.init { line in handle.write(Data(line.utf8)) }
   }

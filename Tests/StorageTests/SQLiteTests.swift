@@ -128,6 +128,25 @@ import Testing
     #expect(error.description.lowercased().contains("space"))
   }
 
+  @Test func aStateFileOthersCouldReadIsMadePrivateWithItsCompanions() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let path = directory.file("state.sqlite")
+    do {
+      let database = try SQLiteDatabase(path: path)
+      try database.execute("CREATE TABLE t (x); INSERT INTO t VALUES (1)")
+    }
+    for file in [path, path + "-wal", path + "-shm"] {
+      if !FileManager.default.fileExists(atPath: file) {
+        _ = FileManager.default.createFile(atPath: file, contents: Data())
+      }
+      chmod(file, 0o644)
+    }
+    let reopened = try SQLiteDatabase(path: path)
+    let modes = try [path, path + "-wal", path + "-shm"].map { try FileSecurity.permissions(ofPath: $0) }
+    withExtendedLifetime(reopened) { #expect(modes == [0o600, 0o600, 0o600]) }
+  }
+
   @Test func directoryInThePlaceOfAFileIsRefused() throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
