@@ -28,6 +28,21 @@ public final class Archive: @unchecked Sendable {
     DurableFile.size(ofPath: ArchiveLayout(root: path).markerPath) != nil
   }
 
+  /// Whether an archive is there; a marker that cannot be looked at (permission denied)
+  /// is an error saying so, not "no archive yet".
+  static func checkedExists(at path: String) throws -> Bool {
+    let marker = ArchiveLayout(root: path).markerPath
+    var info = stat()
+    if stat(marker, &info) == 0 { return access(marker, R_OK) == 0 ? true : try refuse(marker, errno: EACCES) }
+    let failure = errno
+    if failure == ENOENT || failure == ENOTDIR { return false }
+    return try refuse(marker, errno: failure)
+  }
+
+  private static func refuse(_ path: String, errno: Int32) throws -> Bool {
+    throw FileError(path: path, operation: "read the archive marker", errno: errno)
+  }
+
   /// Takes the archive's locks for a run: `writing` (backup, import) excludes other writers
   /// and reindex; reading (restore, export, list, verify) excludes only reindex; `rebuilding`
   /// excludes everyone. Creates the directory (0700) when a writer starts a new archive.
@@ -35,13 +50,13 @@ public final class Archive: @unchecked Sendable {
     let layout = ArchiveLayout(root: path)
     switch mode {
     case .reading:
-      guard exists(at: path) else { throw ArchiveError.noArchiveYet(path: path) }
+      guard try checkedExists(at: path) else { throw ArchiveError.noArchiveYet(path: path) }
       return [try ExclusiveLock.acquire(path: layout.readLockPath, purpose: purpose, shared: true)]
     case .writing:
       try FileSecurity.createPrivateDirectory(atPath: layout.root)
       return [try ExclusiveLock.acquire(path: layout.lockPath, purpose: purpose)]
     case .rebuilding:
-      guard exists(at: path) else { throw ArchiveError.notAnArchive(path: path) }
+      guard try checkedExists(at: path) else { throw ArchiveError.notAnArchive(path: path) }
       let writers = try ExclusiveLock.acquire(path: layout.lockPath, purpose: purpose)
       return [writers, try ExclusiveLock.acquire(path: layout.readLockPath, purpose: purpose)]
     }

@@ -1,5 +1,6 @@
 import Foundation
 import MailCore
+import ServerFixtures
 import Testing
 
 @testable import MailFerryCLI
@@ -61,5 +62,27 @@ import Testing
       #expect(!names.contains { $0.unicodeScalars.contains(where: ControlCharacters.isControl) }, "\(names)")
       #expect(names.contains { $0.hasPrefix("red%1B]0;owned%07%1B[31m%E2%80%AEtxt") }, "\(names)")
     }
+  }
+
+  /// An archive the user may not read is "permission denied", not "no archive yet".
+  @Test func anArchiveThatCannotBeReadSaysWhy() throws {
+    guard geteuid() == 0 else { return }  // needs another user to be refused
+    let directory = NSTemporaryDirectory() + "mailferry-denied-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try FileManager.default.createDirectory(atPath: "\(directory)/mbox", withIntermediateDirectories: true)
+    try Data("From a@b Sat Jan  3 01:05:34 2024\nSubject: x\n\nhi\n".utf8).write(
+      to: URL(fileURLWithPath: "\(directory)/mbox/INBOX"))
+    chmod(directory, 0o755)
+    let archive = "\(directory)/archive"
+    #expect(CapturedRun(["import", "mbox:\(directory)/mbox", archive]).status == .success)
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    let binary = root.appendingPathComponent(".build/debug/mailferry").path
+    let denied = try Subprocess.run(
+      ["runuser", "-u", "nobody", "--", binary, "archive", "list", archive], environment: ["HOME": "/tmp"],
+      check: false)
+    #expect(denied.status != 0)
+    #expect(denied.stderr.contains("Permission denied"), "\(denied.stderr)")
+    #expect(!denied.stderr.contains("no MailFerry archive"), "\(denied.stderr)")
   }
 }
