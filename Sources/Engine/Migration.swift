@@ -14,7 +14,10 @@ public final class Migration: @unchecked Sendable {
 
   let connectSource: ConnectSource
   let connectSink: ConnectSink
+  /// The state file the run reads and writes; for a dry run, a scratch copy of it.
   let statePath: String
+  /// The scratch copy a dry run works on, removed when the migration ends.
+  private let scratchState: String?
   let sourceIdentity: String
   let targetIdentity: String
   let options: MigrationOptions
@@ -30,9 +33,29 @@ public final class Migration: @unchecked Sendable {
     connectSink = sink
     self.sourceIdentity = sourceIdentity
     self.targetIdentity = targetIdentity
-    self.statePath = statePath
+    if options.dryRun {
+      // A dry run writes nothing: it reads what earlier runs did from a copy of the state
+      // file (or starts from nothing) and throws the copy away.
+      let scratch = NSTemporaryDirectory() + "mailferry-dry-run-\(UUID().uuidString).sqlite"
+      for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: statePath + suffix) {
+        try? FileManager.default.copyItem(atPath: statePath + suffix, toPath: scratch + suffix)
+      }
+      self.statePath = scratch
+      scratchState = scratch
+    } else {
+      self.statePath = statePath
+      scratchState = nil
+    }
     self.options = options
     self.events = events
+  }
+
+  deinit {
+    if let scratchState {
+      for suffix in ["", "-wal", "-shm", "-journal"] {
+        try? FileManager.default.removeItem(atPath: scratchState + suffix)
+      }
+    }
   }
 
   /// Asks the run to stop after the batches in flight; safe to call from any thread (a

@@ -93,10 +93,23 @@ struct MigrateCommand: Subcommand {
       let folder = sides.target.folder
       if !folder.isEmpty { options.folderMap[POP3Source.folderName] = folder }
     }
+    if options.deleteSource {
+      // Refused before anything moves: otherwise every copied message would be reported as
+      // failed to remove, on every run.
+      switch sides.source {
+      case .local(.mbox, _):
+        throw UsageError(
+          command: Self.spec.name, message: "'--delete-source' cannot remove messages from an mbox file")
+      case .archive:
+        throw UsageError(command: Self.spec.name, message: "'--delete-source' cannot remove messages from an archive")
+      default: break
+      }
+    }
     let statePath = try arguments.value("state") ?? Self.defaultStatePath(source: sides.source, target: sides.target)
     if options.dryRun { options.connections = 1 }
     let json = arguments.flag("json")
     let quiet = arguments.flag("quiet") || json
+    let dryRun = options.dryRun
     try arguments.checkAllApply(to: sides.description)
     var sides = sides
     try sides.connect()
@@ -108,7 +121,7 @@ struct MigrateCommand: Subcommand {
       targetIdentity: sides.target.identity, statePath: statePath, options: options,
       events: { event in
         if json { console.print(JSONLines.line(JSONLines.object(event))) }
-        if !quiet { Self.show(event, console: console) }
+        if !quiet { Self.show(event, console: console, dryRun: dryRun) }
         progress?.handle(event)
       })
     if !quiet { console.status("state: \(statePath)") }
@@ -209,7 +222,7 @@ struct MigrateCommand: Subcommand {
     return "\(base)/mailferry/\(source.slug)--\(target.slug).sqlite"
   }
 
-  static func show(_ event: MigrationEvent, console: Console) {
+  static func show(_ event: MigrationEvent, console: Console, dryRun: Bool = false) {
     switch event {
     case .planned(let folders, _):
       console.status("plan: \(folders.count) folder(s)")
@@ -226,7 +239,8 @@ struct MigrateCommand: Subcommand {
         + report.deletedFromSource > 0 || report.interrupted
       {
         console.status(
-          "\(report.source): \(report.copied) copied, \(report.duplicates) already there, \(report.failed.count) failed"
+          "\(report.source): \(report.copied) \(dryRun ? "to copy" : "copied"), \(report.duplicates) already there, "
+            + "\(report.failed.count) failed"
             + (report.flagsUpdated > 0 ? ", \(report.flagsUpdated) flag update(s)" : "")
             + (report.deletedFromSource > 0 ? ", \(report.deletedFromSource) deleted from the source" : "")
             + (report.interrupted ? " (stopped early)" : ""))

@@ -9,7 +9,8 @@ enum ReportTable {
     if !quiet {
       let altered = report.altered > 0
       console.print(
-        "COPIED".leftPadded(8) + "  " + "ALREADY".leftPadded(8) + "  " + "FAILED".leftPadded(6) + "  "
+        (dryRun ? "TO COPY" : "COPIED").leftPadded(8) + "  " + "ALREADY".leftPadded(8) + "  " + "FAILED".leftPadded(6)
+          + "  "
           + (altered ? "ALTERED".leftPadded(7) + "  " : "") + "SIZE".leftPadded(10) + "  FOLDER")
       for folder in report.folders {
         console.print(

@@ -85,4 +85,17 @@ import Testing
     #expect(denied.stderr.contains("Permission denied"), "\(denied.stderr)")
     #expect(!denied.stderr.contains("no MailFerry archive"), "\(denied.stderr)")
   }
+
+  @Test func deletingFromAStoreThatCannotBeChangedIsRefusedUpFront() throws {
+    let directory = NSTemporaryDirectory() + "mailferry-nodelete-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try FileManager.default.createDirectory(atPath: "\(directory)/mbox", withIntermediateDirectories: true)
+    try Data("From a@b Sat Jan  3 01:05:34 2024\nSubject: x\n\nhi\n".utf8).write(
+      to: URL(fileURLWithPath: "\(directory)/mbox/INBOX"))
+    let run = CapturedRun(
+      ["migrate", "mbox:\(directory)/mbox", "maildir:\(directory)/Maildir", "--delete-source"])
+    #expect(run.status == .usage)
+    #expect(run.err.contains("cannot remove messages from an mbox file"), "\(run.err)")
+    #expect(!FileManager.default.fileExists(atPath: "\(directory)/Maildir"), "nothing was copied")
+  }
 }

@@ -86,7 +86,9 @@ import Transport
     let dry = CapturedRun(["migrate", sourceURL, targetURL, "--dry-run"] + common)
     #expect(dry.status == .success, "\(dry.err)")
     #expect(dry.out.contains("dry run: nothing was written"))
+    #expect(dry.out.split(separator: "\n").first?.hasPrefix(" TO COPY") == true, "\(dry.out)")
     #expect(try contents(targetServer, targetUser).isEmpty)
+    #expect(!FileManager.default.fileExists(atPath: "\(directory)/state.sqlite"), "a dry run writes no state file")
 
     let run = CapturedRun(["migrate", sourceURL, targetURL] + common)
     #expect(run.status == .success, "\(run.err)")
@@ -102,6 +104,11 @@ import Transport
     let again = CapturedRun(["migrate", sourceURL, targetURL, "--quiet"] + common)
     #expect(again.status == .success)
     #expect(again.out.isEmpty && again.err.isEmpty)
+    // A dry run after a real one reads its state: nothing left to copy; the file is unchanged.
+    let before = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/state.sqlite"))
+    let dryAgain = CapturedRun(["migrate", sourceURL, targetURL, "--dry-run"] + common)
+    #expect(dryAgain.out.split(separator: "\n").last { $0.contains("total") }?.split(separator: " ").first == "0")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/state.sqlite")) == before)
 
     let verifyArguments = ["verify", sourceURL, targetURL] + common.dropLast(2)  // no --state
     let verified = CapturedRun(Array(verifyArguments))
