@@ -87,7 +87,8 @@ public final class CyrusServer: @unchecked Sendable {
     certificates = try TestCertificates.create(in: "\(directory)/tls")
     let ports = try FreePorts.allocate(2)
     (imapPort, imapsPort) = (ports[0], ports[1])
-    for sub in ["config", "spool", "sieve", "run", "log"] {
+    // config/socket: each imapd binds its IDLE socket there (idle.PID).
+    for sub in ["config/socket", "spool", "sieve", "run", "log"] {
       try FileManager.default.createDirectory(atPath: "\(directory)/\(sub)", withIntermediateDirectories: true)
     }
     try imapdConfiguration().write(toFile: configFile, atomically: true, encoding: .utf8)
