@@ -80,6 +80,7 @@ public final class IMAPSink: MessageSink, @unchecked Sendable {
 
   public func store(_ messages: [MessageToStore]) throws -> [StoreOutcome] {
     guard let folder = openFolder, !messages.isEmpty else { return [] }
+    let messages = messages.map(Self.withIMAPLineEndings)
     if messages.count > 1 && client.has("MULTIAPPEND") {
       do {
         let uids = try client.append(messages, to: folder)
@@ -94,6 +95,17 @@ public final class IMAPSink: MessageSink, @unchecked Sendable {
       case .refused(let status): return .refused(Self.refusal(status))
       }
     }
+  }
+
+  /// IMAP carries messages with CRLF line endings, and some servers refuse others (Cyrus:
+  /// `NO Message contains bare newlines`). A message with Unix line endings (from an mbox
+  /// or a Maildir) is sent normalised, as it is hashed and compared; any other goes byte
+  /// for byte.
+  static func withIMAPLineEndings(_ message: MessageToStore) -> MessageToStore {
+    guard MessageBytes.containsBareLineFeed(message.bytes) else { return message }
+    var normalised = message
+    normalised.bytes = MessageBytes.normalized(message.bytes)
+    return normalised
   }
 
   /// A refused APPEND: temporary when the server says it is busy or limited for now.

@@ -163,4 +163,37 @@ import Testing
     #expect(Self.copiedTotal(again) == "0", "\(again.out)")
     #expect(try target.contents() == expected)
   }
+
+  /// Cyrus takes no bare LF (`NO Message contains bare newlines`): a Unix mbox's messages
+  /// are sent with CRLF and arrive. It refuses NUL (`NO Message contains NUL characters`)
+  /// and stores 8-bit header bytes as `X` (munge8bit): both are reported, not hidden.
+  @Test func unixLineEndingsArriveAndWhatCyrusRefusesOrChangesIsReported() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let cyrus = try CyrusServer.shared()
+    let target = ServerAccount(cyrus, try cyrus.createUser("mbdst"))
+    let unix = "Subject: Unix\nMessage-ID: <unix@cyrus-test>\n\nline 1\nline 2\n"
+    let withNUL = "Subject: NUL\nMessage-ID: <nul@cyrus-test>\n\nbefore\u{0}after\n"
+    let eightBitHeader = "Subject: Größe\nMessage-ID: <8bit@cyrus-test>\n\nbody\n"
+    let mbox = "\(directory)/in.mbox"
+    try Data(
+      [unix, withNUL, eightBitHeader].map { "From a@example.org Sat Jan  1 00:00:00 2022\n\($0)\n" }.joined().utf8
+    ).write(to: URL(fileURLWithPath: mbox))
+    let arguments =
+      ["migrate", "mbox:\(mbox)", target.url, "--state", "\(directory)/state.sqlite"]
+      + (try target.options(as: "target", in: directory))
+
+    let run = CapturedRun(arguments)
+    #expect(run.status == .partial, "\(run.err)")
+    #expect(run.err.contains("refused by the target: NO Message contains NUL characters"), "\(run.err)")
+    #expect(run.err.contains("the target altered the copy"), "\(run.err)")
+    #expect(run.err.contains("stored 0x58 'X'"), "\(run.err)")
+    let stored = try #require(try target.contents()["INBOX"])
+    #expect(stored.count == 2)
+    let unixCopy = SHA256Hasher.hash(MessageBytes.normalized(Array(unix.utf8))).hex
+    #expect(stored.contains { $0.sha256 == unixCopy }, "\(stored)")
+
+    let again = CapturedRun(arguments)
+    #expect(Self.copiedTotal(again) == "0", "\(again.out)")
+    #expect(try target.contents()["INBOX"]?.count == 2)
+  }
 }
