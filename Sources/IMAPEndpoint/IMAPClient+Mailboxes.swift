@@ -194,7 +194,7 @@ extension IMAPClient {
   /// server in trouble, which renaming would not help).
   static func refusesName(_ status: ResponseStatus) -> Bool {
     guard status.kind == .no else { return status.kind == .bad }
-    if saysAlreadyExists(status) { return false }
+    if saysAlreadyExists(status) || saysOverQuota(status) { return false }
     switch status.code {
     case .overQuota?, .limit?: return false
     case .other(let name, _)? where ["UNAVAILABLE", "SERVERBUG", "INUSE", "NOPERM"].contains(name):
@@ -210,6 +210,14 @@ extension IMAPClient {
     guard status.kind == .no else { return false }
     if case .other(let name, _)? = status.code { return name == "ALREADYEXISTS" }
     return status.code == nil && status.text.lowercased().contains("already exists")
+  }
+
+  /// Whether a NO means the account is over quota: `NO [OVERQUOTA]` (RFC 5530), or the
+  /// same in words from a server without the code (Cyrus 3.6: `NO Over quota`).
+  static func saysOverQuota(_ status: ResponseStatus) -> Bool {
+    guard status.kind == .no else { return false }
+    if status.code == .overQuota { return true }
+    return status.code == nil && status.text.lowercased().contains("over quota")
   }
 
   public func subscribe(_ mailbox: MailboxName) throws { try run(.subscribe(mailbox)) }

@@ -111,10 +111,11 @@ public final class IMAPSink: MessageSink, @unchecked Sendable {
   /// A refused APPEND: temporary when the server says it is busy or limited for now.
   public static func refusal(_ status: ResponseStatus) -> StoreRefusal {
     let reason = "\(status.kind.rawValue) \(status.text)"
-    switch status.code {
-    case .overQuota?:
+    if IMAPClient.saysOverQuota(status) {
       return StoreRefusal(
         reason: reason, isTemporary: false, hint: "the target mailbox is over quota: free space there and run again")
+    }
+    switch status.code {
     case .other(let name, _)? where ["UNAVAILABLE", "INUSE", "THROTTLED", "SERVERBUG"].contains(name):
       return StoreRefusal(reason: reason, isTemporary: true)
     default: return StoreRefusal(reason: reason, isTemporary: false)

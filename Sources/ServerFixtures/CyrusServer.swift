@@ -140,6 +140,11 @@ public final class CyrusServer: @unchecked Sendable {
     return try admin.command(command)
   }
 
+  /// Limits the storage of `user`'s whole account (SETQUOTA on `user.NAME`).
+  public func setStorageQuota(of user: String, kibibytes: Int) throws {
+    try adminCommand("SETQUOTA \(IMAPAdminSession.quoted("user\(flavor.separator)\(user)")) (STORAGE \(kibibytes))")
+  }
+
   /// Writes `password` for `user` to the private sasldb (one writer at a time).
   private func setPassword(_ password: String, for user: String) throws {
     lock.lock()

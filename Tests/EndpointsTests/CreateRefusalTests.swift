@@ -35,8 +35,22 @@ import Testing
 
   @Test func limitsAreNotRefusedNames() throws {
     #expect(!IMAPClient.refusesName(try Self.status("a NO [OVERQUOTA] Over quota")))
+    // Cyrus 3.6, over its folder-count or storage quota: no code.
+    #expect(!IMAPClient.refusesName(try Self.status("a NO Over quota")))
     #expect(!IMAPClient.refusesName(try Self.status("a NO [LIMIT] Too many mailboxes")))
     // Cyrus's answer to a folder outside the user's namespace: the name is the problem.
     #expect(IMAPClient.refusesName(try Self.status("a NO Permission denied")))
+  }
+
+  /// An APPEND refused for quota, with or without the code, tells the user what to do.
+  @Test(arguments: ["a NO [OVERQUOTA] Quota exceeded (mailbox for user is full)", "a NO Over quota"])
+  func overQuotaAppendSaysWhatToDo(line: String) throws {
+    let refusal = IMAPSink.refusal(try Self.status(line))
+    #expect(refusal.hint == "the target mailbox is over quota: free space there and run again")
+    #expect(!refusal.isTemporary)
+  }
+
+  @Test func otherAppendRefusalsHaveNoHint() throws {
+    #expect(IMAPSink.refusal(try Self.status("a NO Message contains NUL characters")).hint == nil)
   }
 }
