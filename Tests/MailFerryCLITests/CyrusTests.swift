@@ -1,4 +1,5 @@
 import Foundation
+import IMAPCodec
 import MailCore
 import ServerFixtures
 import Testing
@@ -96,6 +97,12 @@ import Testing
     #expect(Self.copiedTotal(again) == "0", "\(again.out)")
     #expect(try target.folders().keys.sorted() == targetFolders.keys.sorted())
 
+    // A new job (no state) finds every message already there, by content.
+    let fresh = CapturedRun(
+      try job("migrate", from: source, to: target, state: false) + ["--state", "\(directory)/new.sqlite"])
+    #expect(fresh.status == .success, "\(fresh.err)")
+    #expect(Self.copiedTotal(fresh) == "0", "\(fresh.out)")
+
     let verified = CapturedRun(try job("verify", from: source, to: target, state: false))
     #expect(verified.status == .success, "\(verified.out)\(verified.err)")
   }
@@ -131,8 +138,47 @@ import Testing
 
     let again = CapturedRun(try job("migrate", from: source, to: target))
     #expect(Self.copiedTotal(again) == "0", "\(again.out)")
+
+    // Flags changed in Cyrus since (CONDSTORE) are carried over by --sync-flags.
+    let client = try source.client()
+    try client.select(client.mailboxName("INBOX"), readOnly: false)
+    let uids = try client.uidSearch(.all)
+    try client.store(UIDSet([try #require(uids.min)]), .add, flags: ["\\Flagged", "Erledigt"])
+    try client.store(UIDSet([try #require(uids.max)]), .add, flags: ["\\Seen"])
+    client.logout()
+    let synced = CapturedRun(try job("migrate", from: source, to: target) + ["--sync-flags"])
+    #expect(synced.status == .success, "\(synced.err)")
+    #expect(synced.err.contains("2 flag update(s)"), "\(synced.err)")
+    #expect(try target.contents()["INBOX"] == source.contents()["INBOX"])
+
     let verified = CapturedRun(try job("verify", from: source, to: target, state: false))
     #expect(verified.status == .success, "\(verified.out)\(verified.err)")
+  }
+
+  /// Cyrus answers an APPEND over quota with `NO Over quota`, without RFC 5530's code: the
+  /// report still says what to do, and a run after the quota is raised copies the rest.
+  @Test func overQuotaSaysWhatToDoAndARunWithMoreSpaceFinishes() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let dovecot = try DovecotServer.shared()
+    let cyrus = try CyrusServer.shared()
+    let source = ServerAccount(dovecot, try dovecot.createUser("qsrc"))
+    let targetUser = try cyrus.createUser("qdst")
+    let target = ServerAccount(cyrus, targetUser)
+    try source.fill([("INBOX", nil, Self.messages("INBOX", count: 30))])
+    try cyrus.setStorageQuota(of: targetUser.name, kibibytes: 2)
+
+    let full = CapturedRun(try job("migrate", from: source, to: target))
+    #expect(full.status == .partial, "\(full.err)")
+    #expect(full.err.contains("refused by the target: NO Over quota"), "\(full.err)")
+    #expect(full.err.contains("hint: the target mailbox is over quota: free space there and run again"), "\(full.err)")
+    let stored = try target.contents()["INBOX"]?.count ?? 0
+    #expect(stored < 30)
+
+    try cyrus.setStorageQuota(of: targetUser.name, kibibytes: 10_000)
+    let rest = CapturedRun(try job("migrate", from: source, to: target))
+    #expect(rest.status == .success, "\(rest.err)")
+    #expect(Self.copiedTotal(rest) == String(30 - stored), "\(rest.out)")
+    #expect(try target.contents() == source.contents().filter { $0.key == "INBOX" })
   }
 
   /// Cyrus 3.6 answers `NO Invalid mailbox name` to names with `! " % / \ ; < > ` { | }`,
