@@ -181,6 +181,38 @@ import Testing
     #expect(try target.contents() == source.contents().filter { $0.key == "INBOX" })
   }
 
+  /// Between two Cyrus layouts: `/` as separator (a `.` is an ordinary character there)
+  /// into `.` as separator; both keep folders under INBOX and mark special folders.
+  @Test func cyrusWithSlashesToCyrusWithDotsIsExact() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let slashes = try CyrusServer.shared("unix-separator")
+    let dots = try CyrusServer.shared()
+    let source = ServerAccount(slashes, try slashes.createUser("ccsrc"))
+    let target = ServerAccount(dots, try dots.createUser("ccdst"))
+    try source.fill([
+      ("INBOX", nil, Self.messages("INBOX", count: 2)),
+      ("INBOX/Sent", "\\Sent", Self.messages("Sent", count: 2)),
+      ("INBOX/Release 1.2", nil, Self.messages("Release", count: 2)),
+      ("INBOX/Projekte/Größe & Co", nil, Self.messages("Projekte", count: 1)),
+    ])
+    try target.fill([("INBOX.Gesendet", "\\Sent", [])])
+
+    let run = CapturedRun(try job("migrate", from: source, to: target))
+    #expect(run.status == .success, "\(run.err)")
+    var expected = try source.contents()
+    for (from, to) in [
+      ("INBOX/Sent", "INBOX.Gesendet"), ("INBOX/Release 1.2", "INBOX.Release 1_2"),
+      ("INBOX/Projekte/Größe & Co", "INBOX.Projekte.Größe & Co"),
+    ] {
+      expected[to] = expected.removeValue(forKey: from)
+    }
+    #expect(try target.contents() == expected)
+    // The target's own \Sent folder took the sent messages; no second one was made.
+    #expect(try target.folders().filter { $0.value == "\\Sent" }.keys.sorted() == ["INBOX.Gesendet"])
+    let verified = CapturedRun(try job("verify", from: source, to: target, state: false))
+    #expect(verified.status == .success, "\(verified.out)\(verified.err)")
+  }
+
   /// Cyrus 3.6 answers `NO Invalid mailbox name` to names with `! " % / \ ; < > ` { | }`,
   /// a tab or DEL (with `.` as separator); MailFerry renames such folders by its rule.
   @Test func namesCyrusRefusesAreRepairedAndTheirMessagesArrive() throws {
