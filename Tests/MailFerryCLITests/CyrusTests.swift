@@ -213,6 +213,29 @@ import Testing
     #expect(verified.status == .success, "\(verified.out)\(verified.err)")
   }
 
+  /// A Cyrus account backed up into an archive and restored into a fresh Cyrus account
+  /// comes back exact, its special folders created with their use.
+  @Test func backupAndRestoreOfACyrusAccountIsExact() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let cyrus = try CyrusServer.shared()
+    let source = ServerAccount(cyrus, try cyrus.createUser("bksrc"))
+    let target = ServerAccount(cyrus, try cyrus.createUser("bkdst"))
+    try source.fill([
+      ("INBOX", nil, Self.messages("INBOX", count: 3)),
+      ("INBOX.Sent", "\\Sent", Self.messages("Sent", count: 2)),
+      ("INBOX.Projekte.Größe & Co", nil, Self.messages("Projekte", count: 2)),
+    ])
+    let archive = "\(directory)/archive"
+    let backup = CapturedRun(["backup", source.url, archive] + (try source.options(as: "source", in: directory)))
+    #expect(backup.status == .success, "\(backup.err)")
+    let restore = CapturedRun(
+      ["restore", archive, target.url, "--state", "\(directory)/restore.sqlite"]
+        + (try target.options(as: "target", in: directory)))
+    #expect(restore.status == .success, "\(restore.err)")
+    #expect(try target.contents() == source.contents())
+    #expect(try target.folders()["INBOX.Sent"] == "\\Sent")
+  }
+
   /// Cyrus 3.6 answers `NO Invalid mailbox name` to names with `! " % / \ ; < > ` { | }`,
   /// a tab or DEL (with `.` as separator); MailFerry renames such folders by its rule.
   @Test func namesCyrusRefusesAreRepairedAndTheirMessagesArrive() throws {
