@@ -316,7 +316,8 @@ final class FolderCopier {
         }
       case .refused(let refusal):
         failure = MessageFailure(
-          key: message.key, kind: .refusedByTarget, reason: refusal.reason, isTemporary: refusal.isTemporary)
+          key: message.key, kind: .refusedByTarget, reason: refusal.reason, isTemporary: refusal.isTemporary,
+          hint: refusal.hint)
       }
       if let failure {
         notCopied.append(record.sourceUID)

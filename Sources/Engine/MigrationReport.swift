@@ -42,12 +42,15 @@ public struct MessageFailure: Sendable, Equatable {
   public var reason: String
   /// Whether a later run may succeed without anyone changing anything.
   public var isTemporary: Bool
+  /// What the user can do about it, when the store said (an account over quota).
+  public var hint: String?
 
-  public init(key: UInt32, kind: Kind, reason: String, isTemporary: Bool) {
+  public init(key: UInt32, kind: Kind, reason: String, isTemporary: Bool, hint: String? = nil) {
     self.key = key
     self.kind = kind
     self.reason = reason
     self.isTemporary = isTemporary
+    self.hint = hint
   }
 }
 

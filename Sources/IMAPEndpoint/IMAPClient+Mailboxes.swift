@@ -165,7 +165,8 @@ extension IMAPClient {
       do {
         try run(.create(MailboxName(raw: path), specialUse: use))
         if use != nil { useTaken = true }
-      } catch IMAPError.commandFailed(_, _, let status) where status.code == .other(name: "ALREADYEXISTS", text: nil) {
+      } catch IMAPError.commandFailed(_, _, let status) where Self.saysAlreadyExists(status) {
+        // Created meanwhile, by another connection of the job (parallel folders share parents).
         continue
       } catch IMAPError.commandFailed(_, _, let status) where use != nil && status.kind == .no {
         // A server may refuse the attribute (USEATTR) but take the name.
@@ -193,12 +194,30 @@ extension IMAPClient {
   /// server in trouble, which renaming would not help).
   static func refusesName(_ status: ResponseStatus) -> Bool {
     guard status.kind == .no else { return status.kind == .bad }
+    if saysAlreadyExists(status) || saysOverQuota(status) { return false }
     switch status.code {
     case .overQuota?, .limit?: return false
     case .other(let name, _)? where ["UNAVAILABLE", "SERVERBUG", "INUSE", "NOPERM"].contains(name):
       return false
     default: return true
     }
+  }
+
+  /// Whether a NO to CREATE means the folder exists: `NO [ALREADYEXISTS]` (RFC 5530), or
+  /// the same in words from a server without the code (Cyrus 3.6: `NO Mailbox already
+  /// exists`).
+  static func saysAlreadyExists(_ status: ResponseStatus) -> Bool {
+    guard status.kind == .no else { return false }
+    if case .other(let name, _)? = status.code { return name == "ALREADYEXISTS" }
+    return status.code == nil && status.text.lowercased().contains("already exists")
+  }
+
+  /// Whether a NO means the account is over quota: `NO [OVERQUOTA]` (RFC 5530), or the
+  /// same in words from a server without the code (Cyrus 3.6: `NO Over quota`).
+  static func saysOverQuota(_ status: ResponseStatus) -> Bool {
+    guard status.kind == .no else { return false }
+    if status.code == .overQuota { return true }
+    return status.code == nil && status.text.lowercased().contains("over quota")
   }
 
   public func subscribe(_ mailbox: MailboxName) throws { try run(.subscribe(mailbox)) }

@@ -80,6 +80,7 @@ public final class IMAPSink: MessageSink, @unchecked Sendable {
 
   public func store(_ messages: [MessageToStore]) throws -> [StoreOutcome] {
     guard let folder = openFolder, !messages.isEmpty else { return [] }
+    let messages = messages.map(Self.withIMAPLineEndings)
     if messages.count > 1 && client.has("MULTIAPPEND") {
       do {
         let uids = try client.append(messages, to: folder)
@@ -96,13 +97,25 @@ public final class IMAPSink: MessageSink, @unchecked Sendable {
     }
   }
 
+  /// IMAP carries messages with CRLF line endings, and some servers refuse others (Cyrus:
+  /// `NO Message contains bare newlines`). A message with Unix line endings (from an mbox
+  /// or a Maildir) is sent normalised, as it is hashed and compared; any other goes byte
+  /// for byte.
+  static func withIMAPLineEndings(_ message: MessageToStore) -> MessageToStore {
+    guard MessageBytes.containsBareLineFeed(message.bytes) else { return message }
+    var normalised = message
+    normalised.bytes = MessageBytes.normalized(message.bytes)
+    return normalised
+  }
+
   /// A refused APPEND: temporary when the server says it is busy or limited for now.
   public static func refusal(_ status: ResponseStatus) -> StoreRefusal {
     let reason = "\(status.kind.rawValue) \(status.text)"
-    switch status.code {
-    case .overQuota?:
+    if IMAPClient.saysOverQuota(status) {
       return StoreRefusal(
         reason: reason, isTemporary: false, hint: "the target mailbox is over quota: free space there and run again")
+    }
+    switch status.code {
     case .other(let name, _)? where ["UNAVAILABLE", "INUSE", "THROTTLED", "SERVERBUG"].contains(name):
       return StoreRefusal(reason: reason, isTemporary: true)
     default: return StoreRefusal(reason: reason, isTemporary: false)

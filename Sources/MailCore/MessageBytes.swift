@@ -27,6 +27,14 @@ public enum MessageBytes {
     return output
   }
 
+  /// Whether some line ends in a LF without a CR before it (Unix line endings, as in mbox
+  /// files and Maildirs written by Unix programs).
+  public static func containsBareLineFeed(_ bytes: [UInt8]) -> Bool {
+    bytes.withUnsafeBufferPointer { input in
+      lineFeeds(input).contains { $0 == 0 || input[$0 - 1] != 0x0D }
+    }
+  }
+
   /// The size `normalized` would have, without building it.
   public static func normalizedSize(_ bytes: [UInt8]) -> Int {
     guard let last = bytes.last else { return 0 }

@@ -106,8 +106,11 @@ enum ReportTable {
     if report.hasTemporaryProblem {
       return "run the same command again to retry; the report above lists what did not move"
     }
-    var reasons: [String] = []
     let folders = report.folders
+    // What the target said can be done (free space in an account over quota) comes first.
+    let storeHints = Set(folders.flatMap { $0.failed.compactMap(\.hint) })
+    if !storeHints.isEmpty { return storeHints.sorted().joined(separator: "; ") }
+    var reasons: [String] = []
     if folders.contains(where: { $0.failed.contains { $0.kind == .refusedByTarget } }) {
       reasons.append("the target refuses those messages")
     }

@@ -63,7 +63,7 @@ struct ServerURL: Equatable {
     port = components.port
     user = components.percentEncodedUser?.removingPercentEncoding
     path = components.path
-    profile = catalog.profile(forHost: self.host, kind: scheme.profileKind)
+    profile = catalog.profile(forHost: self.host, port: port, kind: scheme.profileKind)
   }
 
   private init(scheme: Scheme, host: String, port: Int?, user: String?, path: String, profile: Profile?) {

@@ -95,11 +95,18 @@ public struct ProfileCatalog: Sendable {
 
   public subscript(id: String) -> Profile? { profiles[id.lowercased()] }
 
-  /// The profile whose server of `kind` (`imap`, `pop3`, `smtp`) is `host`.
-  public func profile(forHost host: String, kind: String) -> Profile? {
+  /// The profile whose server of `kind` (`imap`, `pop3`, `smtp`) is `host`. A profile for
+  /// a program on the user's own machine (Proton Mail Bridge on `localhost`) matches only
+  /// on its own `port`: any other local server is not that program.
+  public func profile(forHost host: String, port: Int?, kind: String) -> Profile? {
     let wanted = host.lowercased()
-    return profiles.values.sorted { $0.id < $1.id }.first { $0.servers[kind]?.host.lowercased() == wanted }
+    return profiles.values.sorted { $0.id < $1.id }.first { profile in
+      guard let server = profile.servers[kind], server.host.lowercased() == wanted else { return false }
+      return !Self.loopbackHosts.contains(wanted) || port == server.port
+    }
   }
+
+  static let loopbackHosts: Set<String> = ["localhost", "127.0.0.1", "::1"]
 
   public var sorted: [Profile] { profiles.values.sorted { $0.id < $1.id } }
 }

@@ -1,4 +1,5 @@
 import IMAPCodec
+import MailCore
 import Testing
 
 /// Server output shaped like real providers', written from their documentation and from
@@ -153,5 +154,44 @@ import Testing
       return
     }
     #expect(namespace.personal == [.init(prefix: "INBOX.", separator: ".")])
+  }
+
+  /// Cyrus IMAP 3.6's own replies, captured from the test fixture: response codes Dovecot
+  /// never sends (MAILBOXID), its namespaces, refusals without codes, and INTERNALDATE
+  /// with a space-padded day.
+  @Test func cyrus() throws {
+    let body = "Subject: bare lf\r\n\r\nbody\r\n"
+    let all = try responses(
+      Self.wire([
+        "* OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE STARTTLS AUTH=PLAIN AUTH=LOGIN SASL-IR] mailferry-cyrus Cyrus IMAP 3.6.1-Debian-3.6.1-4+deb12u5 server ready",
+        "a OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE ACL CHILDREN CONDSTORE CREATE-SPECIAL-USE ESEARCH LIST-EXTENDED METADATA MOVE MULTIAPPEND NAMESPACE QRESYNC QUOTA SPECIAL-USE STATUS=SIZE UIDPLUS UNSELECT XLIST COMPRESS=DEFLATE IDLE APPENDLIMIT=4294967295] User logged in SESSIONID=<mailferry-cyrus-1796178870-5376-1-18395233868306847312>",
+        "* NAMESPACE ((\"INBOX.\" \".\")) ((\"user.\" \".\")) ((\"\" \".\"))",
+        "b OK Completed",
+        "* LIST (\\HasChildren) \".\" INBOX",
+        "* LIST (\\HasNoChildren \\Sent) \".\" INBOX.Sent",
+        "* LIST (\\HasNoChildren) \".\" \"INBOX.Gr&APYA3w-e &- Co\"",
+        "* LIST (\\HasNoChildren) \".\" INBOX.a^b",
+        "c OK Completed (0.000 secs 5 calls)",
+        "d OK [MAILBOXID (856tzguwctznv1fzw0t8wsvt)] Completed",
+        "e NO Mailbox already exists",
+        "f NO Invalid mailbox name",
+        "g NO Message contains bare newlines",
+        "h OK [APPENDUID 1796178871 1] Completed",
+        "* 1 FETCH (FLAGS (\\Recent \\Seen $Label1 Projekt-X) UID 1 INTERNALDATE \" 1-Jan-2020 09:00:00 +0000\" BODY[] {\(body.utf8.count)}",
+        body + ")",
+        "i OK Completed (0.000 sec)",
+      ]))
+    let namespace = all.compactMap { if case .untagged(.namespace(let namespace)) = $0 { namespace } else { nil } }
+    #expect(namespace.first?.personal == [.init(prefix: "INBOX.", separator: ".")])
+    let lists = all.compactMap { if case .untagged(.list(let listing)) = $0 { listing } else { nil } }
+    #expect(lists.map(\.name.wireName) == ["INBOX", "INBOX.Sent", "INBOX.Gr&APYA3w-e &- Co", "INBOX.a^b"])
+    #expect(lists[1].specialUse == "\\Sent")
+    let statuses = all.compactMap { if case .tagged(_, let status) = $0 { status } else { nil } }
+    #expect(statuses.map(\.kind) == [.ok, .ok, .ok, .ok, .no, .no, .no, .ok, .ok])
+    #expect(statuses[4].code == nil && statuses[4].text == "Mailbox already exists")
+    #expect(statuses[7].code == .appendUID(uidValidity: 1_796_178_871, uids: UIDSet([1])))
+    let fetch = all.compactMap { if case .untagged(.fetch(let fetch)) = $0 { fetch } else { nil } }.first
+    #expect(fetch?.internalDate == ReceivedDate(secondsSince1970: 1_577_869_200, zoneMinutes: 0))
+    #expect(fetch?.flags == ["\\Recent", "\\Seen", "$Label1", "Projekt-X"])
   }
 }

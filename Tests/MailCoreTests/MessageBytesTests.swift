@@ -15,6 +15,14 @@ import Testing
     #expect(ContentHasher.hash(bytes) == ContentHasher.hash(Array(expected.utf8)))
   }
 
+  @Test(arguments: [
+    ("a\nb", true), ("\n", true), ("a\r\nb\n", true), ("a\r\nb\r\n", false), ("no line end", false), ("", false),
+    ("a\r\n\r\n", false),
+  ])
+  func findsBareLineFeeds(input: String, expected: Bool) {
+    #expect(MessageBytes.containsBareLineFeed(Array(input.utf8)) == expected)
+  }
+
   @Test func headerSectionEndsAtTheEmptyLine() {
     #expect(
       MessageHeader.headerSection(of: Array("A: 1\r\nB: 2\r\n\r\nbody\r\n".utf8)) == Array("A: 1\r\nB: 2\r\n\r\n".utf8))
