@@ -2,15 +2,21 @@
 /// envelope from a message header is untrusted: `Return-Path: <a@b> NOTIFY=NEVER` must not
 /// add parameters, and a CR must not end the command.
 public enum EnvelopeAddress {
-  /// `local@domain` with no control character, space, `<`, `>` or other character that
-  /// would change the command it is put into.
+  /// `local@domain` that `isSafe`.
   public static func isValid(_ text: String) -> Bool {
     let parts = text.split(separator: "@", omittingEmptySubsequences: false)
     guard parts.count >= 2, parts.allSatisfy({ !$0.isEmpty }) else { return false }
-    return text.unicodeScalars.allSatisfy { scalar in
-      scalar.value > 0x20 && scalar.value != 0x7F && !(0x80...0x9F).contains(scalar.value)
-        && !"<>()[]\\,;\"".unicodeScalars.contains(scalar)
-    }
+    return isSafe(text)
+  }
+
+  /// Nothing in it can change the command it is put into: no control character, space,
+  /// `<`, `>` or other delimiter. (LMTP recipients may be bare local user names.)
+  public static func isSafe(_ text: String) -> Bool {
+    !text.isEmpty
+      && text.unicodeScalars.allSatisfy { scalar in
+        scalar.value > 0x20 && scalar.value != 0x7F && !(0x80...0x9F).contains(scalar.value)
+          && !"<>()[]\\,;\"".unicodeScalars.contains(scalar)
+      }
   }
 
   /// The envelope sender a `Return-Path` field names: the text between its first `<` and

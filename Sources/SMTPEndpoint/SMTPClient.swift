@@ -158,7 +158,7 @@ public final class SMTPClient: @unchecked Sendable {
         lines: ["message of \(message.count) bytes exceeds the server's limit of \(limit) (not sent)"])
       return Delivery(replies: recipients.map { ($0, reply) })
     }
-    if !(sender.isEmpty || EnvelopeAddress.isValid(sender)) || !recipients.allSatisfy(EnvelopeAddress.isValid) {
+    if !(sender.isEmpty || EnvelopeAddress.isSafe(sender)) || !recipients.allSatisfy(EnvelopeAddress.isSafe) {
       // Checked before here; a second guard so nothing can add to or end the command.
       let reply = SMTPReply(
         code: 553, enhancedCode: "5.1.7", lines: ["not sent: an envelope address would change the SMTP command"])
