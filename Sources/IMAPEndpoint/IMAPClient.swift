@@ -126,6 +126,17 @@ public final class IMAPClient: @unchecked Sendable {
 
   // MARK: Login
 
+  /// Logs in with a credential from `source`: a renewable one (an OAuth2 token command) is
+  /// fetched for this login, and fetched once more if the server refuses it.
+  public func login(using source: CredentialSource) throws {
+    try source.logIn(
+      peer: peer, user: account.user, attempt: { try login($0) },
+      refusal: { error in
+        guard case IMAPError.authenticationFailed(_, _, let text) = error else { return nil }
+        return text
+      })
+  }
+
   /// Logs in with a password (AUTHENTICATE PLAIN when offered, else LOGIN) or an OAuth2
   /// token (XOAUTH2 or OAUTHBEARER). Refuses a password on an unencrypted connection unless
   /// the account allows plaintext. Re-reads capabilities afterwards.

@@ -97,6 +97,17 @@ public final class POP3Client: @unchecked Sendable {
 
   // MARK: Login
 
+  /// Logs in with a credential from `source`: a renewable one (an OAuth2 token command) is
+  /// fetched for this login, and fetched once more if the server refuses it.
+  public func login(using source: CredentialSource) throws {
+    try source.logIn(
+      peer: peer, user: account.user, attempt: { try login($0) },
+      refusal: { error in
+        guard case POP3Error.authenticationFailed(_, _, let text) = error else { return nil }
+        return text
+      })
+  }
+
   /// Logs in with a password (AUTH PLAIN, USER/PASS or APOP; see `POP3Account.LoginMethod`)
   /// or an OAuth2 token (AUTH XOAUTH2 or OAUTHBEARER). Refuses to send credentials over an
   /// unencrypted connection unless the account allows plaintext.

@@ -88,6 +88,19 @@ public final class SMTPClient: @unchecked Sendable {
 
   // MARK: Login
 
+  /// Logs in with a credential from `source`: a renewable one (an OAuth2 token command) is
+  /// fetched for this login, and fetched once more if the server refuses it (a 5xx; a 4xx
+  /// asks to be tried later and is not a refusal).
+  public func login(using source: CredentialSource) throws {
+    guard let user = account.user else { return }
+    try source.logIn(
+      peer: peer, user: user, attempt: { try login($0) },
+      refusal: { error in
+        guard case SMTPError.authenticationFailed(_, _, let reply) = error, !reply.isTransient else { return nil }
+        return reply.description
+      })
+  }
+
   /// AUTH PLAIN or LOGIN with a password, XOAUTH2 or OAUTHBEARER with a token. Refuses
   /// to send credentials over an unencrypted connection unless plaintext is allowed.
   public func login(_ credential: Credential) throws {
