@@ -79,7 +79,7 @@ struct SMTPSessionOptions {
       && !text.contains { $0 == " " || $0 == "<" || $0 == ">" || $0 == "\r" || $0 == "\n" }
   }
 
-  func credential(console: Console) throws -> Credential? {
+  func credential(console: Console) throws -> CredentialSource? {
     server.user.isEmpty ? nil : try server.credential(console: console)
   }
 
@@ -92,10 +92,10 @@ struct SMTPSessionOptions {
     return client
   }
 
-  func openSession(console: Console, credential: Credential?) throws -> SMTPClient {
+  func openSession(console: Console, credential: CredentialSource?) throws -> SMTPClient {
     let client = try connect(console: console)
     do {
-      if let credential { try client.login(credential) }
+      if let credential { try client.login(using: credential) }
       return client
     } catch {
       client.close()
