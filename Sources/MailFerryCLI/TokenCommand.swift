@@ -29,7 +29,7 @@ struct TokenCommand: RenewableCredential {
       throw TokenCommandError(option: option, problem: .couldNotStart(reason))
     } catch CommandRunner.Failure.timedOut(let stderr) {
       throw TokenCommandError(
-        option: option, problem: .timedOut(seconds: timeout.components.seconds), stderr: Self.lastLine(stderr))
+        option: option, problem: .timedOut(seconds: timeout / .seconds(1)), stderr: Self.lastLine(stderr))
     }
     var output = outcome.stdout
     while let last = output.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { output.removeLast() }
@@ -66,7 +66,7 @@ struct TokenCommand: RenewableCredential {
 struct TokenCommandError: UserFacingError, Equatable {
   enum Problem: Equatable {
     case couldNotStart(String)
-    case timedOut(seconds: Int64)
+    case timedOut(seconds: Double)
     case exited(Int32)
     case killed(Int32)
     case printedNothing
@@ -82,7 +82,9 @@ struct TokenCommandError: UserFacingError, Equatable {
     let what: String
     switch problem {
     case .couldNotStart(let reason): what = "could not be started: \(reason)"
-    case .timedOut(let seconds): what = "gave no token within \(seconds) s and was stopped"
+    case .timedOut(let seconds):
+      let shown = seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+      what = "gave no token within \(shown) s and was stopped"
     case .exited(let status): what = "failed (exit status \(status))"
     case .killed(let signal): what = "was killed by signal \(signal)"
     case .printedNothing: what = "printed no token"
