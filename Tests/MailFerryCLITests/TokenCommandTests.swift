@@ -64,7 +64,8 @@ import Testing
     let failed = try #require(failure("echo 'error: invalid_grant (refresh token revoked)' >&2; exit 3"))
     #expect(failed.problem == .exited(3))
     #expect(
-      failed.description == "--oauth-token-command failed (exit status 3): error: invalid_grant (refresh token revoked)")
+      failed.description == "--oauth-token-command failed (exit status 3): error: invalid_grant (refresh token revoked)"
+    )
     #expect(!failed.isTemporary && failed.scope == .job)
 
     let empty = try #require(failure("printf '\\n'"))
