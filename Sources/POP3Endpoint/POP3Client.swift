@@ -135,11 +135,9 @@ public final class POP3Client: @unchecked Sendable {
     case .oauth2Token(let token):
       if saslMechanisms.contains("OAUTHBEARER") {
         try authenticate(
-          "OAUTHBEARER",
-          Array(
-            "n,a=\(user),\u{1}host=\(account.host)\u{1}port=\(account.port)\u{1}auth=Bearer \(token)\u{1}\u{1}".utf8))
+          "OAUTHBEARER", OAuth2SASL.oauthBearer(user: user, host: account.host, port: account.port, token: token))
       } else if saslMechanisms.contains("XOAUTH2") {
-        try authenticate("XOAUTH2", Array("user=\(user)\u{1}auth=Bearer \(token)\u{1}\u{1}".utf8))
+        try authenticate("XOAUTH2", OAuth2SASL.xoauth2(user: user, token: token))
       } else {
         throw POP3Error.noUsableAuthentication(peer: peer, offered: offeredMethods)
       }
@@ -154,14 +152,15 @@ public final class POP3Client: @unchecked Sendable {
   }
 
   /// AUTH with an initial response (RFC 5034). A challenge after it is the server's error
-  /// report (XOAUTH2): answered with an empty line, after which the -ERR follows.
+  /// report (XOAUTH2, OAUTHBEARER): answered as the mechanism requires, after which the
+  /// -ERR follows.
   private func authenticate(_ mechanism: String, _ initialResponse: [UInt8]) throws {
     try authenticated("AUTH \(mechanism)") {
       try self.send("AUTH \(mechanism) \(Base64.encode(initialResponse))", traced: "AUTH \(mechanism) <redacted>")
       while true {
         switch try self.readReply(command: "AUTH \(mechanism)") {
         case .continuation:
-          try self.send("")
+          try self.send(Base64.encode(OAuth2SASL.answerToErrorChallenge(mechanism: mechanism)))
         case .status(let status):
           guard status.ok else {
             throw POP3Error.commandFailed(peer: self.peer, command: "AUTH", serverText: status.text)
