@@ -106,6 +106,11 @@ public final class OAuthTokenService: @unchecked Sendable {
     lock.withLock { issuedCounts[user, default: 0] }
   }
 
+  /// Every token issued to `user` so far, for tests that look for leaks.
+  public func issuedTokens(for user: String) -> [String] {
+    lock.withLock { tokens.filter { $0.value.user == user }.map(\.key) }
+  }
+
   /// How many introspection requests Dovecot made.
   public var introspectionCount: Int { lock.withLock { introspections } }
 

@@ -111,9 +111,15 @@ import Transport
         "--source-oauth-token-command", tokens.tokenCommand(for: source.name),
         "--target-oauth-token-command", tokens.tokenCommand(for: target.name),
         "--state", "\(directory)/state.sqlite", "--batch", "5", "--connections", "1", "--json",
+        "--trace", "\(directory)/trace",
       ], onOutput: cut.onOutput)
     #expect(run.status == .success, "\(run.err)")
     #expect(cut.sessionsCut >= 2, "the sessions were not cut")
+    let trace = try String(contentsOfFile: "\(directory)/trace", encoding: .utf8)
+    #expect(trace.contains("AUTHENTICATE OAUTHBEARER <redacted>"))
+    for token in tokens.issuedTokens(for: source.name) + tokens.issuedTokens(for: target.name) {
+      #expect(!run.out.contains(token) && !run.err.contains(token) && !trace.contains(token), "a token was printed")
+    }
     #expect(run.out.contains(#""event":"reconnecting""#))
     #expect(try contents(target) == expected)
     for user in [source.name, target.name] {
