@@ -126,6 +126,17 @@ public final class IMAPClient: @unchecked Sendable {
 
   // MARK: Login
 
+  /// Logs in with a credential from `source`: a renewable one (an OAuth2 token command) is
+  /// fetched for this login, and fetched once more if the server refuses it.
+  public func login(using source: CredentialSource) throws {
+    try source.logIn(
+      peer: peer, user: account.user, attempt: { try login($0) },
+      refusal: { error in
+        guard case IMAPError.authenticationFailed(_, _, let text) = error else { return nil }
+        return text
+      })
+  }
+
   /// Logs in with a password (AUTHENTICATE PLAIN when offered, else LOGIN) or an OAuth2
   /// token (XOAUTH2 or OAUTHBEARER). Refuses a password on an unencrypted connection unless
   /// the account allows plaintext. Re-reads capabilities afterwards.
@@ -135,6 +146,7 @@ public final class IMAPClient: @unchecked Sendable {
     connection.trace?.addSecret(credential.secret)
     let user = account.user
     let command: Command
+    var answerToChallenge = ""
     switch credential {
     case .password(let password):
       let method = account.loginMethod
@@ -148,12 +160,12 @@ public final class IMAPClient: @unchecked Sendable {
       }
     case .oauth2Token(let token):
       if has("AUTH=OAUTHBEARER") && has("SASL-IR") {
-        let payload =
-          "n,a=\(user),\u{1}host=\(account.host)\u{1}port=\(account.port)\u{1}auth=Bearer \(token)\u{1}\u{1}"
-        command = .authenticate(mechanism: "OAUTHBEARER", initialResponse: Array(payload.utf8))
-      } else if has("AUTH=XOAUTH2") && has("SASL-IR") {
         command = .authenticate(
-          mechanism: "XOAUTH2", initialResponse: Array("user=\(user)\u{1}auth=Bearer \(token)\u{1}\u{1}".utf8))
+          mechanism: "OAUTHBEARER",
+          initialResponse: OAuth2SASL.oauthBearer(user: user, host: account.host, port: account.port, token: token))
+        answerToChallenge = Base64.encode(OAuth2SASL.answerToErrorChallenge(mechanism: "OAUTHBEARER"))
+      } else if has("AUTH=XOAUTH2") && has("SASL-IR") {
+        command = .authenticate(mechanism: "XOAUTH2", initialResponse: OAuth2SASL.xoauth2(user: user, token: token))
       } else {
         throw IMAPError.noUsableAuthentication(
           peer: peer, offered: capabilities.filter { $0.hasPrefix("AUTH=") }.sorted())
@@ -164,8 +176,9 @@ public final class IMAPClient: @unchecked Sendable {
       status = try run(
         command,
         onContinuation: { [connection] _ in
-          // A SASL error challenge: answer with an empty line so the server sends its NO.
-          try connection.send("\r\n")
+          // A SASL error challenge: answered (empty, or ^A for OAUTHBEARER) so the server
+          // sends its NO.
+          try connection.send(answerToChallenge + "\r\n")
           try connection.flush()
         })
     } catch IMAPError.commandFailed(_, _, let failed) where failed.kind == .no {

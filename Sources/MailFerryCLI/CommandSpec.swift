@@ -31,7 +31,11 @@ enum CommonOptions {
     .init(name: "password-file", valueName: "FILE", help: "Read the password from the first line of FILE."),
     .init(name: "password-command", valueName: "CMD", help: "Run CMD (via /bin/sh) and use the first line it prints."),
     .init(
-      name: "oauth-token-command", valueName: "CMD", help: "Run CMD for an OAuth2 access token (XOAUTH2/OAUTHBEARER)."),
+      name: "oauth-token-command", valueName: "CMD",
+      help: "Run CMD for an OAuth2 access token (XOAUTH2/OAUTHBEARER) at every login; see docs/oauth2.md."),
+    .init(
+      name: "oauth-token-timeout", valueName: "SECONDS",
+      help: "Stop a token command that has printed no token after SECONDS (default 60)."),
     .init(name: "ca-file", valueName: "FILE", help: "Trust the CA certificates in FILE instead of the system store."),
     .init(name: "insecure", valueName: nil, help: "Do not verify certificates (encrypted, but open to interception)."),
     .init(

@@ -32,7 +32,7 @@ struct IMAPSessionOptions {
     }
   }
 
-  func credential(console: Console) throws -> Credential { try server.credential(console: console) }
+  func credential(console: Console) throws -> CredentialSource { try server.credential(console: console) }
 
   /// Connects (STARTTLS as the scheme says) and warns about weakened security.
   func connect(console: Console) throws -> IMAPClient {
@@ -45,11 +45,11 @@ struct IMAPSessionOptions {
   }
 
   /// Connects, logs in, turns on compression and the extensions MailFerry uses.
-  func openSession(console: Console, credential given: Credential? = nil) throws -> IMAPClient {
+  func openSession(console: Console, credential given: CredentialSource? = nil) throws -> IMAPClient {
     let credential = try given ?? credential(console: console)
     let client = try connect(console: console)
     do {
-      try client.login(credential)
+      try client.login(using: credential)
       try client.startCompressionIfOffered()
       try client.enable(["CONDSTORE", "UTF8=ACCEPT"])
       return client

@@ -13,10 +13,14 @@ struct JobSides {
     SMTPSessionOptions.options + [
       .init(name: "source-password-file", valueName: "FILE", help: "Source password from FILE's first line."),
       .init(name: "source-password-command", valueName: "CMD", help: "Source password from CMD's first line."),
-      .init(name: "source-oauth-token-command", valueName: "CMD", help: "OAuth2 token for the source from CMD."),
+      .init(
+        name: "source-oauth-token-command", valueName: "CMD",
+        help: "OAuth2 token for the source from CMD, run at every login."),
       .init(name: "target-password-file", valueName: "FILE", help: "Target password from FILE's first line."),
       .init(name: "target-password-command", valueName: "CMD", help: "Target password from CMD's first line."),
-      .init(name: "target-oauth-token-command", valueName: "CMD", help: "OAuth2 token for the target from CMD."),
+      .init(
+        name: "target-oauth-token-command", valueName: "CMD",
+        help: "OAuth2 token for the target from CMD, run at every login."),
       .init(
         name: "password-file", valueName: "FILE",
         help: "When only one side is a server (backup, restore): its password from FILE."),
@@ -24,6 +28,9 @@ struct JobSides {
       .init(
         name: "oauth-token-command", valueName: "CMD",
         help: "When only one side is a server: its OAuth2 token from CMD."),
+      .init(
+        name: "oauth-token-timeout", valueName: "SECONDS",
+        help: "Stop a token command that has printed no token after SECONDS (default 60)."),
       .init(name: "ca-file", valueName: "FILE", help: "Trust the CA certificates in FILE (both servers)."),
       .init(name: "source-ca-file", valueName: "FILE", help: "Trust the CA certificates in FILE for the source."),
       .init(name: "target-ca-file", valueName: "FILE", help: "Trust the CA certificates in FILE for the target."),

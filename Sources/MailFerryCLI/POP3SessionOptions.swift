@@ -35,7 +35,7 @@ struct POP3SessionOptions {
     }
   }
 
-  func credential(console: Console) throws -> Credential { try server.credential(console: console) }
+  func credential(console: Console) throws -> CredentialSource { try server.credential(console: console) }
 
   /// Connects (STLS as the scheme says) and warns about weakened security.
   func connect(console: Console) throws -> POP3Client {
@@ -47,11 +47,11 @@ struct POP3SessionOptions {
     return client
   }
 
-  func openSession(console: Console, credential given: Credential? = nil) throws -> POP3Client {
+  func openSession(console: Console, credential given: CredentialSource? = nil) throws -> POP3Client {
     let credential = try given ?? credential(console: console)
     let client = try connect(console: console)
     do {
-      try client.login(credential)
+      try client.login(using: credential)
       return client
     } catch {
       client.close()

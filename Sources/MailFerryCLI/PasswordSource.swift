@@ -1,7 +1,8 @@
 import Foundation
 
-/// Where a password or token comes from. Never the command line: `--password-file`,
+/// Where a password comes from, once per job. Never the command line: `--password-file`,
 /// `--password-command`, `MAILFERRY_PASSWORD`, or a prompt on a terminal, in that order.
+/// (OAuth2 tokens expire and are fetched at every login instead: `TokenCommand`.)
 enum PasswordSource {
   /// Reads the secret for `user` at `server` as the options say. `side` ("source",
   /// "target") prefixes the option and variable names of a two-server command:

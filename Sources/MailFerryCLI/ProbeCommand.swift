@@ -33,8 +33,8 @@ struct ProbeCommand: Subcommand {
     console.print("Greeting:      \(client.greeting)")
     console.print("Before login:  \(client.capabilitiesBeforeLogin.joined(separator: " "))")
     do {
-      try client.login(credential)
-    } catch let error as IMAPError {
+      try client.login(using: credential)
+    } catch {
       console.print("Login:         FAILED as \(client.account.user)")
       throw error
     }
@@ -78,8 +78,8 @@ struct ProbeCommand: Subcommand {
     console.print("Greeting:      \(client.greeting)")
     console.print("Before login:  \(client.capabilitiesBeforeLogin.joined(separator: ", "))")
     do {
-      try client.login(credential)
-    } catch let error as POP3Error {
+      try client.login(using: credential)
+    } catch {
       console.print("Login:         FAILED as \(client.account.user)")
       throw error
     }
@@ -111,8 +111,8 @@ struct ProbeCommand: Subcommand {
     )
     if let credential, let user = client.account.user {
       do {
-        try client.login(credential)
-      } catch let error as SMTPError {
+        try client.login(using: credential)
+      } catch {
         console.print("Login:         FAILED as \(user)")
         throw error
       }

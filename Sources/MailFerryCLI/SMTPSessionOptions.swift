@@ -77,7 +77,7 @@ struct SMTPSessionOptions {
   /// are added on the wire).
   static func isAddress(_ text: String) -> Bool { EnvelopeAddress.isValid(text) }
 
-  func credential(console: Console) throws -> Credential? {
+  func credential(console: Console) throws -> CredentialSource? {
     server.user.isEmpty ? nil : try server.credential(console: console)
   }
 
@@ -90,10 +90,10 @@ struct SMTPSessionOptions {
     return client
   }
 
-  func openSession(console: Console, credential: Credential?) throws -> SMTPClient {
+  func openSession(console: Console, credential: CredentialSource?) throws -> SMTPClient {
     let client = try connect(console: console)
     do {
-      if let credential { try client.login(credential) }
+      if let credential { try client.login(using: credential) }
       return client
     } catch {
       client.close()

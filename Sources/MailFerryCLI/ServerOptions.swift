@@ -61,18 +61,25 @@ struct ServerOptions {
     side.flatMap { arguments.value("\($0)-login-method") } ?? arguments.value("login-method")
   }
 
-  /// The password or token, from the sources the options name.
-  func credential(console: Console) throws -> Credential {
+  /// Where each login's password or token comes from, as the options say: an OAuth2 token
+  /// command is run for every login (`TokenCommand`); a password is read once, now, and
+  /// reused.
+  func credential(console: Console) throws -> CredentialSource {
     let option = side.map { "\($0)-" } ?? ""
     for prefix in soleServer ? [option, ""] : [option] {
       if let command = arguments.value("\(prefix)oauth-token-command") {
-        return .oauth2Token(try PasswordSource.fromCommand(command, purpose: "--\(prefix)oauth-token-command"))
+        let seconds = try arguments.number(
+          "oauth-token-timeout", default: Double(TokenCommand.defaultTimeout.components.seconds), command: self.command)
+        return .renewable(
+          TokenCommand(
+            command: command, option: "--\(prefix)oauth-token-command", timeout: .milliseconds(Int(seconds * 1000))))
       }
     }
-    return .password(
-      try PasswordSource.resolve(
-        arguments, environment: ProcessInfo.processInfo.environment, console: console, user: user,
-        server: url.display, side: side, soleServer: soleServer))
+    return .fixed(
+      .password(
+        try PasswordSource.resolve(
+          arguments, environment: ProcessInfo.processInfo.environment, console: console, user: user,
+          server: url.display, side: side, soleServer: soleServer)))
   }
 
   func warnIfInsecure(_ console: Console) {

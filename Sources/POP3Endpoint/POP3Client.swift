@@ -97,6 +97,17 @@ public final class POP3Client: @unchecked Sendable {
 
   // MARK: Login
 
+  /// Logs in with a credential from `source`: a renewable one (an OAuth2 token command) is
+  /// fetched for this login, and fetched once more if the server refuses it.
+  public func login(using source: CredentialSource) throws {
+    try source.logIn(
+      peer: peer, user: account.user, attempt: { try login($0) },
+      refusal: { error in
+        guard case POP3Error.authenticationFailed(_, _, let text) = error else { return nil }
+        return text
+      })
+  }
+
   /// Logs in with a password (AUTH PLAIN, USER/PASS or APOP; see `POP3Account.LoginMethod`)
   /// or an OAuth2 token (AUTH XOAUTH2 or OAUTHBEARER). Refuses to send credentials over an
   /// unencrypted connection unless the account allows plaintext.
@@ -124,11 +135,9 @@ public final class POP3Client: @unchecked Sendable {
     case .oauth2Token(let token):
       if saslMechanisms.contains("OAUTHBEARER") {
         try authenticate(
-          "OAUTHBEARER",
-          Array(
-            "n,a=\(user),\u{1}host=\(account.host)\u{1}port=\(account.port)\u{1}auth=Bearer \(token)\u{1}\u{1}".utf8))
+          "OAUTHBEARER", OAuth2SASL.oauthBearer(user: user, host: account.host, port: account.port, token: token))
       } else if saslMechanisms.contains("XOAUTH2") {
-        try authenticate("XOAUTH2", Array("user=\(user)\u{1}auth=Bearer \(token)\u{1}\u{1}".utf8))
+        try authenticate("XOAUTH2", OAuth2SASL.xoauth2(user: user, token: token))
       } else {
         throw POP3Error.noUsableAuthentication(peer: peer, offered: offeredMethods)
       }
@@ -143,14 +152,15 @@ public final class POP3Client: @unchecked Sendable {
   }
 
   /// AUTH with an initial response (RFC 5034). A challenge after it is the server's error
-  /// report (XOAUTH2): answered with an empty line, after which the -ERR follows.
+  /// report (XOAUTH2, OAUTHBEARER): answered as the mechanism requires, after which the
+  /// -ERR follows.
   private func authenticate(_ mechanism: String, _ initialResponse: [UInt8]) throws {
     try authenticated("AUTH \(mechanism)") {
       try self.send("AUTH \(mechanism) \(Base64.encode(initialResponse))", traced: "AUTH \(mechanism) <redacted>")
       while true {
         switch try self.readReply(command: "AUTH \(mechanism)") {
         case .continuation:
-          try self.send("")
+          try self.send(Base64.encode(OAuth2SASL.answerToErrorChallenge(mechanism: mechanism)))
         case .status(let status):
           guard status.ok else {
             throw POP3Error.commandFailed(peer: self.peer, command: "AUTH", serverText: status.text)

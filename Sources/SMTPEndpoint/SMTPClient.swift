@@ -88,6 +88,19 @@ public final class SMTPClient: @unchecked Sendable {
 
   // MARK: Login
 
+  /// Logs in with a credential from `source`: a renewable one (an OAuth2 token command) is
+  /// fetched for this login, and fetched once more if the server refuses it (a 5xx; a 4xx
+  /// asks to be tried later and is not a refusal).
+  public func login(using source: CredentialSource) throws {
+    guard let user = account.user else { return }
+    try source.logIn(
+      peer: peer, user: user, attempt: { try login($0) },
+      refusal: { error in
+        guard case SMTPError.authenticationFailed(_, _, let reply) = error, !reply.isTransient else { return nil }
+        return reply.description
+      })
+  }
+
   /// AUTH PLAIN or LOGIN with a password, XOAUTH2 or OAUTHBEARER with a token. Refuses
   /// to send credentials over an unencrypted connection unless plaintext is allowed.
   public func login(_ credential: Credential) throws {
@@ -112,21 +125,23 @@ public final class SMTPClient: @unchecked Sendable {
         throw SMTPError.noUsableAuthentication(peer: peer, offered: offered)
       }
     case .oauth2Token(let token):
-      let payload: String
+      let payload: [UInt8]
       if offered.contains("OAUTHBEARER") {
-        payload = "n,a=\(user),\u{1}host=\(account.host)\u{1}port=\(account.port)\u{1}auth=Bearer \(token)\u{1}\u{1}"
+        payload = OAuth2SASL.oauthBearer(user: user, host: account.host, port: account.port, token: token)
         loginMethodUsed = "AUTH OAUTHBEARER"
       } else if offered.contains("XOAUTH2") {
-        payload = "user=\(user)\u{1}auth=Bearer \(token)\u{1}\u{1}"
+        payload = OAuth2SASL.xoauth2(user: user, token: token)
         loginMethodUsed = "AUTH XOAUTH2"
       } else {
         throw SMTPError.noUsableAuthentication(peer: peer, offered: offered)
       }
       let mechanism = loginMethodUsed!.dropFirst(5)
-      reply = try command(
-        "AUTH \(mechanism) \(Base64.encode(Array(payload.utf8)))", traced: "AUTH \(mechanism) <redacted>")
-      // An error challenge (334 with a JSON status) is answered empty; the failure follows.
-      if reply.code == 334 { reply = try command("") }
+      reply = try command("AUTH \(mechanism) \(Base64.encode(payload))", traced: "AUTH \(mechanism) <redacted>")
+      // An error challenge (334 with a JSON status) is answered as the mechanism requires
+      // (^A for OAUTHBEARER, empty for XOAUTH2); the failure follows.
+      if reply.code == 334 {
+        reply = try command(Base64.encode(OAuth2SASL.answerToErrorChallenge(mechanism: String(mechanism))))
+      }
     }
     guard reply.code == 235 else { throw SMTPError.authenticationFailed(peer: peer, user: user, reply: reply) }
   }

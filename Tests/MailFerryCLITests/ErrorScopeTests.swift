@@ -43,6 +43,9 @@ import Transport
     LocalStoreError.notAMaildir(path: "/x"),
     CheckpointError.otherJob(path: "/x", source: "a", target: "b"),
     ModifiedUTF7.DecodingError(name: "&bad"),
+    RenewedCredentialRefused(peer: "h:993", user: "u", origin: "--oauth-token-command", serverText: "no"),
+    TokenCommandError(option: "--oauth-token-command", problem: .exited(1), stderr: "invalid_grant"),
+    TokenCommandError(option: "--oauth-token-command", problem: .printedNothing),
   ]
 
   static let temporary: [any UserFacingError] = [
@@ -57,6 +60,7 @@ import Transport
       peer: "h:25", reply: SMTPReply(code: 421, enhancedCode: nil, lines: ["busy"])),
     LockHeldError(path: "/x/lock", holder: "pid 1"),
     LocalStoreError.mboxChanged(path: "/x"),
+    TokenCommandError(option: "--oauth-token-command", problem: .timedOut(seconds: 60)),
   ]
 
   @Test func permanentFailuresNeverSayRunAgain() {
