@@ -138,6 +138,8 @@ public struct MigrationReport: Sendable {
   /// How stored copies were checked, in words ("size and header of every copy, read back
   /// from the target"), or why they were not.
   public var verification: String?
+  /// Throttling pauses and rate-limit waits.
+  public var waits = WaitSummary()
 
   public init() {}
 
@@ -164,6 +166,8 @@ public enum MigrationEvent: Sendable {
   case batchDone(source: String, copied: Int, duplicates: Int, failed: Int, bytes: Int)
   case folderFinished(FolderReport)
   case reconnecting(source: String, reason: String)
+  /// The server throttled the folder's session; the worker waits `pause` and goes on.
+  case throttled(source: String, reason: String, pause: Duration)
   /// A message that did not move; the job goes on.
   case refused(source: String, uid: UInt32, reason: String)
   /// A copy the target altered; the job goes on.

@@ -50,7 +50,8 @@ public enum MailFerryCommandLine {
       return .usage
     } catch {
       report(error, console: console)
-      return .failure
+      // Stopped before the job began by something that passes (throttled past --max-wait).
+      return ErrorClass.isTemporary(error) && ErrorClass.scope(of: error) == .job ? .temporary : .failure
     }
   }
 }
