@@ -22,8 +22,14 @@ public final class ThrottlingProxy: @unchecked Sendable {
   private var answered: [Int: Int] = [:]
   private var sockets: [Int32] = []
   private var stopped = false
+  private let hidesSTARTTLS: Bool
 
-  public init(upstreamPort: Int, dialect: Dialect, schedules: [ThrottleSchedule]) throws {
+  /// `hidesSTARTTLS` drops `250-STARTTLS` from SMTP EHLO replies, so a client stays in
+  /// plaintext (with `--allow-plaintext`) where the proxy can read its commands.
+  public init(
+    upstreamPort: Int, dialect: Dialect, schedules: [ThrottleSchedule], hidesSTARTTLS: Bool = false
+  ) throws {
+    self.hidesSTARTTLS = hidesSTARTTLS
     self.upstreamPort = upstreamPort
     self.schedules = schedules
     switch dialect {
@@ -117,7 +123,7 @@ public final class ThrottlingProxy: @unchecked Sendable {
         close(upstream)
         continue
       }
-      let session = ProxySession(client: client, upstream: upstream, dialect: dialect)
+      let session = ProxySession(client: client, upstream: upstream, dialect: dialect, hidesSTARTTLS: hidesSTARTTLS)
       let done = DispatchGroup()
       let pumps: [@Sendable () -> Void] = [
         { session.serverToClient() }, { [self] in session.clientToServer(answer: answer(for:)) },
@@ -144,9 +150,11 @@ private final class ProxySession: @unchecked Sendable {
   let client: Int32
   let upstream: Int32
   let dialect: StreamFramer.Dialect
+  let hidesSTARTTLS: Bool
   private let clientLock = NSLock()
 
-  init(client: Int32, upstream: Int32, dialect: StreamFramer.Dialect) {
+  init(client: Int32, upstream: Int32, dialect: StreamFramer.Dialect, hidesSTARTTLS: Bool) {
+    self.hidesSTARTTLS = hidesSTARTTLS
     self.client = client
     self.upstream = upstream
     self.dialect = dialect
@@ -169,6 +177,7 @@ private final class ProxySession: @unchecked Sendable {
       for piece in framer.feed(bytes) {
         switch piece {
         case .line(let line, let literal, _):
+          if hidesSTARTTLS && StreamFramer.text(of: line).uppercased() == "250-STARTTLS" { continue }
           unit += line
           inLiteral = (literal ?? 0) > 0
         case .literal(let bytes):
