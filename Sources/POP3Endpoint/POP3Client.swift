@@ -309,11 +309,15 @@ public final class POP3Client: @unchecked Sendable {
 
   private func readReply(command: String) throws -> POP3Reply {
     let line = try connection.readLine()
+    let reply: POP3Reply
     do {
-      return try POP3Reply.parse(line)
+      reply = try POP3Reply.parse(line)
     } catch {
       throw POP3Error.protocolViolation(peer: peer, error: error)
     }
+    // Kept for a failed login: its RFC 2449 code says whether the credentials are at fault.
+    if case .status(let status) = reply { lastStatus = status }
+    return reply
   }
 
   private func readStatus(command: String, failing: Bool = true) throws -> POP3Status {

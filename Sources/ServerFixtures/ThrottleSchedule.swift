@@ -1,15 +1,18 @@
 /// When a `ThrottlingProxy` answers a command itself, the way a throttling server does,
 /// instead of passing it on: every `every`-th command whose verb is in `verbs` (counted over
-/// all connections), at most `times` times (nil: for ever).
+/// all connections) after the first `after` such commands, at most `times` times (nil: for
+/// ever).
 public struct ThrottleSchedule: Sendable {
   /// Upper-cased verbs: IMAP `APPEND`, `FETCH` (also as `UID FETCH`), `SELECT`; POP3
   /// `PASS`, `USER`; SMTP `MAIL`.
   public var verbs: Set<String>
   public var every: Int
   public var times: Int?
+  public var after: Int
   public var answer: ThrottleAnswer
 
-  public init(verbs: Set<String>, every: Int = 1, times: Int? = nil, answer: ThrottleAnswer) {
+  public init(verbs: Set<String>, every: Int = 1, times: Int? = nil, after: Int = 0, answer: ThrottleAnswer) {
+    self.after = after
     self.verbs = verbs
     self.every = max(1, every)
     self.times = times

@@ -89,7 +89,8 @@ public final class ThrottlingProxy: @unchecked Sendable {
     lock.withLock {
       for (index, schedule) in schedules.enumerated() where schedule.verbs.contains(verb) {
         seen[index, default: 0] += 1
-        guard seen[index]! % schedule.every == 0, answered[index, default: 0] < (schedule.times ?? .max) else {
+        let counted = seen[index]! - schedule.after
+        guard counted > 0, counted % schedule.every == 0, answered[index, default: 0] < (schedule.times ?? .max) else {
           continue
         }
         answered[index, default: 0] += 1
