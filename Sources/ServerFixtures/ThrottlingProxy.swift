@@ -233,7 +233,8 @@ private final class ProxySession: @unchecked Sendable {
             }
           }
           if !dropping && !TCPProxy.writeAll(line, to: upstream) { return false }
-          inCommand = literal != nil
+          // An IMAP command goes on after its literal; an SMTP BDAT chunk ends its command.
+          inCommand = dialect == .imap && literal != nil
           if !inCommand, dropping, let (tag, chosen) = pending {
             dropping = false
             pending = nil
