@@ -165,19 +165,24 @@ public final class Migration: @unchecked Sendable {
         if case .batchDone = event { batchesDone += 1 }
         events(event)
       }
+      // What attempts that ended in an error had already committed.
+      var earlier = FolderReport(source: folder.source.name, target: folder.targetName)
       while true {
+        var copier: FolderCopier?
         do {
           if pair == nil { pair = Pair(source: try connectSource(), sink: try connectSink()) }
-          let copier = FolderCopier(
+          copier = FolderCopier(
             plan: folder, source: pair!.source, sink: pair!.sink, store: store, run: runID, options: options,
             sourceAccount: sourceIdentity, events: countingEvents, shouldStop: { [stopFlag] in stopFlag.isSet })
-          copier.volume = volume
-          copier.rate = rate
-          let report = try copier.copy()
+          copier!.volume = volume
+          copier!.rate = rate
+          var report = try copier!.copy()
+          report.addCommitted(of: earlier)
           events(.folderFinished(report))
           results.add(report)
           break
         } catch {
+          if let copier { earlier.addCommitted(of: copier.report) }
           pair?.source.abandon()
           pair?.sink.abandon()
           pair = nil

@@ -116,6 +116,21 @@ public struct FolderReport: Sendable, Equatable {
       && lhs.failed == rhs.failed && lhs.altered == rhs.altered && lhs.error == rhs.error
   }
 
+  /// Adds what an earlier attempt at the same folder committed before it failed (a
+  /// reconnect, a throttling pause): its copies, duplicates and checks. Its failures are
+  /// not added: the next attempt tries those messages again.
+  mutating func addCommitted(of earlier: FolderReport) {
+    copied += earlier.copied
+    copiedBytes += earlier.copiedBytes
+    duplicates += earlier.duplicates
+    duplicatesByMessageID += earlier.duplicatesByMessageID
+    reconciled += earlier.reconciled
+    verified += earlier.verified
+    unverified += earlier.unverified
+    altered += earlier.altered
+    recipientRefusals += earlier.recipientRefusals
+  }
+
   public var isComplete: Bool {
     failed.isEmpty && altered.isEmpty && recipientRefusals.isEmpty && error == nil && !interrupted
   }
