@@ -276,7 +276,7 @@ final class FolderCopier {
     let outcomes: [StoreOutcome]
     do {
       outcomes = try sink.store(outgoing, origins: origins)
-    } catch where !sink.isSearchable && ErrorClass.isThrottling(error) {
+    } catch  where !sink.isSearchable && ErrorClass.isThrottling(error) {
       // A delivery refused as throttling (421, 451 at MAIL FROM) was not accepted: nothing
       // is in doubt, so the message is not "in flight" for the next attempt.
       try store.discardPending(

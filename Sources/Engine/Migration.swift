@@ -231,7 +231,7 @@ public final class Migration: @unchecked Sendable {
     while true {
       do {
         return try connect()
-      } catch where ErrorClass.isThrottling(error) && Self.isRetryable(error) && !stopFlag.isSet {
+      } catch  where ErrorClass.isThrottling(error) && Self.isRetryable(error) && !stopFlag.isSet {
         try waits.pause(after: error, attempt: attempt, shouldStop: { [stopFlag] in stopFlag.isSet })
         attempt += 1
       }

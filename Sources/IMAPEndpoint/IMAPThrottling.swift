@@ -20,10 +20,12 @@ public enum IMAPThrottling {
     "try again later",
   ]
 
-  /// Whether a NO, BAD or BYE is the server throttling this client.
+  /// Whether a NO, BAD or BYE is the server throttling this client. `[LIMIT]` (RFC 5530)
+  /// covers both rate limits and a message too large for the server (Dovecot: "Mail size
+  /// is too large"); the second is a permanent refusal of that message, not throttling.
   public static func isThrottling(_ status: ResponseStatus) -> Bool {
     switch status.code {
-    case .limit?: return true
+    case .limit?: return !isAboutSize(status.text)
     case .other(let name, _)? where codes.contains(name.uppercased()): return true
     default: return isThrottling(text: status.text)
     }
@@ -33,6 +35,11 @@ public enum IMAPThrottling {
   public static func isThrottling(text: String) -> Bool {
     let lowered = text.lowercased()
     return texts.contains { lowered.contains($0) }
+  }
+
+  static func isAboutSize(_ text: String) -> Bool {
+    let lowered = text.lowercased()
+    return ["size", "too large", "too big", "too long"].contains { lowered.contains($0) }
   }
 
   /// The pause Microsoft 365 asks for: "Suggested Backoff Time: 299961 milliseconds".

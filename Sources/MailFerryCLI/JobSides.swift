@@ -132,10 +132,10 @@ struct JobSides {
     while true {
       do {
         return try login()
-      } catch where Migration.isRetryable(error) && ErrorClass.isThrottling(error) && waits != nil {
+      } catch  where Migration.isRetryable(error) && ErrorClass.isThrottling(error) && waits != nil {
         try waits!.pause(after: error, attempt: throttled)
         throttled += 1
-      } catch where Migration.isRetryable(error) && attempt < 2 {
+      } catch  where Migration.isRetryable(error) && attempt < 2 {
         attempt += 1
         Thread.sleep(forTimeInterval: Double(attempt))
       }

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import MailCore
 
@@ -50,8 +51,8 @@ public enum MailFerryCommandLine {
       return .usage
     } catch {
       report(error, console: console)
-      // Stopped before the job began by something that passes (throttled past --max-wait).
-      return ErrorClass.isTemporary(error) && ErrorClass.scope(of: error) == .job ? .temporary : .failure
+      // Throttled past --max-wait before the job began: it passes, run again later.
+      return error is ThrottleBudgetExhausted ? .temporary : .failure
     }
   }
 }

@@ -27,7 +27,8 @@ import Testing
   static func imapFailure(_ line: String) throws -> IMAPError {
     let status = try status(line)
     return status.kind == .bye
-      ? .serverClosed(peer: "h:993", text: status.text) : .commandFailed(peer: "h:993", command: "APPEND", status: status)
+      ? .serverClosed(peer: "h:993", text: status.text)
+      : .commandFailed(peer: "h:993", command: "APPEND", status: status)
   }
 
   @Test(arguments: [
@@ -57,6 +58,7 @@ import Testing
     "a2 NO [TRYCREATE] Mailbox doesn't exist",
     "a3 NO [CANNOT] Invalid mailbox name",
     "a4 BAD Error in IMAP command APPEND: Invalid arguments",
+    "a5 NO [LIMIT] Mail size is too large",  // Dovecot, a message over its limit: refused for good
   ])
   func otherIMAPRefusalsAreNotThrottling(_ line: String) throws {
     let error = try Self.imapFailure(line)

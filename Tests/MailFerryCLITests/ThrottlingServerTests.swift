@@ -164,7 +164,10 @@ import Transport
       schedules: [ThrottleSchedule(verbs: ["APPEND"], after: 2, answer: .imapThrottled)])
     defer { proxy.stop() }
     let throttled = CapturedRun(
-      ["migrate", imapURL(sourceUser, port: server.imapPort), imapURL(targetUser, port: proxy.port), "--max-wait", "20"]
+      [
+        "migrate", imapURL(sourceUser, port: server.imapPort), imapURL(targetUser, port: proxy.port), "--max-wait",
+        "20",
+      ]
         + common)
     #expect(throttled.status == .temporary, "\(throttled.err)")
     #expect(throttled.err.contains("the servers kept throttling the job"), "\(throttled.err)")
