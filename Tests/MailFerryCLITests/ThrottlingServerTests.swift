@@ -114,7 +114,7 @@ import Transport
     for folder in ["INBOX", "Projects"] { #expect(try hashes(of: targetUser, in: folder) == source[folder]) }
   }
 
-  @Test func imapSourceThatThrottlesFetchesAndSaysByeEndsExact() throws {
+  @Test func imapSourceThatThrottlesLoginsAndFetchesAndSaysByeEndsExact() throws {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let source = try fill(20)
     let proxy = try ThrottlingProxy(
@@ -122,12 +122,17 @@ import Transport
       schedules: [
         ThrottleSchedule(verbs: ["FETCH"], every: 2, times: 5, answer: .imapThrottled),
         ThrottleSchedule(verbs: ["EXAMINE", "SELECT"], every: 2, times: 2, answer: .imapBye),
+        // Microsoft 365 after too many sessions: not a wrong password.
+        ThrottleSchedule(
+          verbs: ["LOGIN", "AUTHENTICATE"], every: 2, times: 2,
+          answer: ThrottleAnswer(line: "BAD User is authenticated but not connected.", tagged: true)),
       ])
     defer { proxy.stop() }
     let arguments =
       ["migrate", imapURL(sourceUser, port: proxy.port), imapURL(targetUser, port: server.imapPort)] + common
     let run = CapturedRun(arguments)
     #expect(run.status == .success, "\(run.err)")
+    #expect(proxy.throttled >= 4)
     #expect(Self.throttlingPauses(in: run) > 0, "\(run.err)")
     #expect(try hashes(of: targetUser, in: "INBOX") == source["INBOX"])
     let again = CapturedRun(arguments)
