@@ -191,13 +191,13 @@ public final class Migration: @unchecked Sendable {
             if batchesDone > batchesAtLastPause { throttledInARow = 0 }
             batchesAtLastPause = batchesDone
             do {
-              let pause = try waits.pause(
-                after: error, attempt: throttledInARow, shouldStop: { [stopFlag] in stopFlag.isSet })
+              try waits.pause(
+                after: error, attempt: throttledInARow, shouldStop: { [stopFlag] in stopFlag.isSet },
+                announce: { events(.throttled(source: folder.source.name, reason: "\(error)", pause: $0)) })
               throttledInARow += 1
-              events(.throttled(source: folder.source.name, reason: "\(error)", pause: pause))
               continue
             } catch let exhausted {
-              stopJob(folder: folder, results: results, failure: exhausted)
+              stopJob(folder: folder, earlier: earlier, results: results, failure: exhausted)
               break
             }
           }
@@ -207,7 +207,7 @@ public final class Migration: @unchecked Sendable {
             Thread.sleep(forTimeInterval: min(30, 0.5 * pow(2, Double(attempt - 1))))
             continue
           }
-          var failed = FolderReport(source: folder.source.name, target: folder.targetName)
+          var failed = earlier
           failed.error = ReportedFailure(error)
           events(.folderFinished(failed))
           results.add(failed)
@@ -238,9 +238,10 @@ public final class Migration: @unchecked Sendable {
     }
   }
 
-  /// Records `folder` as failed by a job-wide `failure` and stops the job.
-  private func stopJob(folder: PlannedFolder, results: ResultBox, failure: any Error) {
-    var failed = FolderReport(source: folder.source.name, target: folder.targetName)
+  /// Records `folder` as failed by a job-wide `failure`, with what `earlier` attempts
+  /// committed, and stops the job.
+  private func stopJob(folder: PlannedFolder, earlier: FolderReport, results: ResultBox, failure: any Error) {
+    var failed = earlier
     failed.error = ReportedFailure(failure)
     events(.folderFinished(failed))
     results.add(failed)

@@ -19,10 +19,12 @@ public final class ThrottleWaits: @unchecked Sendable {
   public var totals: WaitSummary { lock.withLock { summary } }
 
   /// Waits out a throttling error: the backoff for the `attempt`-th pause in a row, or what
-  /// the server suggested, cut to the budget left. Throws `ThrottleBudgetExhausted` when no
-  /// budget is left; returns early when `shouldStop` becomes true. Returns the pause.
-  @discardableResult
-  public func pause(after error: any Error, attempt: Int, shouldStop: () -> Bool = { false }) throws -> Duration {
+  /// the server suggested, cut to the budget left; `announce` hears the pause before it
+  /// starts. Throws `ThrottleBudgetExhausted` when no budget is left; returns early when
+  /// `shouldStop` becomes true.
+  public func pause(
+    after error: any Error, attempt: Int, shouldStop: () -> Bool = { false }, announce: (Duration) -> Void = { _ in }
+  ) throws {
     let pause: Duration = try lock.withLock {
       let budget = backoff.policy.maxWait * backoff.policy.scale
       guard summary.throttleWait < budget else {
@@ -37,8 +39,8 @@ public final class ThrottleWaits: @unchecked Sendable {
       summary.throttleWait += pause
       return pause
     }
+    announce(pause)
     Self.sleep(pause, shouldStop: shouldStop)
-    return pause
   }
 
   /// Records time spent waiting for the rate limiter.
