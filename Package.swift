@@ -96,8 +96,8 @@ let package = Package(
     .testTarget(
       name: "EndpointsTests",
       dependencies: [
-        "IMAPCodec", "IMAPEndpoint", "LocalEndpoint", "MailCore", "Mailstore", "POP3Endpoint", "SMTPEndpoint",
-        "ServerFixtures", "Transport",
+        "IMAPCodec", "IMAPEndpoint", "LocalEndpoint", "MailCore", "Mailstore", "POP3Codec", "POP3Endpoint", "SMTPCodec",
+        "SMTPEndpoint", "ServerFixtures", "Transport",
       ]),
     .testTarget(
       name: "MailFerryCLITests",

@@ -20,6 +20,8 @@ final class FolderCopier {
   var volume: DailyVolume?
   /// For a label source (Gmail): which messages the job's other folders hold.
   var ledger: LabelLedger?
+  /// The job's `--max-rate` bucket, shared with the other workers.
+  var rate: RateLimiter?
 
   init(
     plan: PlannedFolder, source: any MessageSource, sink: any MessageSink, store: CheckpointStore, run: Int64,
@@ -180,6 +182,7 @@ final class FolderCopier {
     progress: inout Progress
   ) throws {
     if !options.dryRun { try volume?.take(batch.reduce(0) { $0 + Int($1.size) }) }
+    rate?.take(messages: batch.count, bytes: batch.reduce(0) { $0 + Int($1.size) }, shouldStop: shouldStop)
     let (bodies, unreadable) = try source.fetchReadable(batch.map(\.key))
     var toCopy: [(message: SourceMessage, record: MessageRecord, bytes: [UInt8])] = []
     var duplicates: [(record: MessageRecord, targetUID: UInt32?)] = []
@@ -279,7 +282,16 @@ final class FolderCopier {
       MessageOrigin(
         account: sourceAccount, folder: plan.source.name, validity: validity, key: message.key, name: message.name)
     }
-    let outcomes = try sink.store(outgoing, origins: origins)
+    let outcomes: [StoreOutcome]
+    do {
+      outcomes = try sink.store(outgoing, origins: origins)
+    } catch  where !sink.isSearchable && ErrorClass.isThrottling(error) {
+      // A delivery refused as throttling (421, 451 at MAIL FROM) was not accepted: nothing
+      // is in doubt, so the message is not "in flight" for the next attempt.
+      try store.discardPending(
+        folder: state.id, sourceUIDValidity: validity, sourceUIDs: toCopy.map(\.record.sourceUID))
+      throw error
+    }
     let findings = try checkStored(toCopy.map { ($0.record, $0.bytes) }, outcomes: outcomes)
 
     var copies: [(sourceUID: UInt32, targetUID: UInt32?)] = []

@@ -24,11 +24,19 @@ public final class Migration: @unchecked Sendable {
   let events: @Sendable (MigrationEvent) -> Void
   private let stopFlag = StopFlag()
   private let jobFailure = FailureBox()
+  /// Throttling pauses and rate-limit waits of the whole job (the CLI shares it with its
+  /// first logins, so they draw on the same `--max-wait` budget).
+  public let waits: ThrottleWaits
+  private let rate: RateLimiter?
 
   public init(
     source: @escaping ConnectSource, sink: @escaping ConnectSink, sourceIdentity: String, targetIdentity: String,
-    statePath: String, options: MigrationOptions, events: @escaping @Sendable (MigrationEvent) -> Void = { _ in }
+    statePath: String, options: MigrationOptions, waits: ThrottleWaits? = nil,
+    events: @escaping @Sendable (MigrationEvent) -> Void = { _ in }
   ) {
+    let waits = waits ?? ThrottleWaits(policy: options.throttling)
+    self.waits = waits
+    rate = options.throttling.maxRate.map { RateLimiter($0, waits: waits) }
     connectSource = source
     connectSink = sink
     self.sourceIdentity = sourceIdentity
@@ -70,8 +78,18 @@ public final class Migration: @unchecked Sendable {
     let store = try CheckpointStore(path: statePath, source: sourceIdentity, target: targetIdentity)
     let runID = try store.beginRun()
 
-    let source = try connectSource()
-    let sink = try connectSink()
+    let source: any MessageSource
+    let sink: any MessageSink
+    do {
+      source = try connectWaitingOutThrottling(connectSource)
+      sink = try connectWaitingOutThrottling(connectSink)
+    } catch let exhausted as ThrottleBudgetExhausted {
+      // Throttled before anything could start: a temporary stop, like one later on.
+      report.stoppedBy = ReportedFailure(exhausted)
+      report.waits = waits.totals
+      try? store.finishRun(runID, outcome: "partial")
+      return report
+    }
     let (plan, warnings, labelled) = try makePlan(
       source: source, targetFolders: try sink.folders(), sink: sink, recorded: try store.folders())
     report.warnings = warnings
@@ -126,6 +144,7 @@ public final class Migration: @unchecked Sendable {
       // The report still says what happened; the state file just lacks the run's end.
       if report.stoppedBy == nil { report.stoppedBy = ReportedFailure(error) }
     }
+    report.waits = waits.totals
     let elapsed = (ContinuousClock.now - started).components
     report.seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
     return report
@@ -198,22 +217,51 @@ public final class Migration: @unchecked Sendable {
       var attempt = 0
       var failed = false
       defer { queue.finished(folder, failed: failed) }
+      // Throttling pauses in a row without a batch done in between: the backoff exponent.
+      var throttledInARow = 0
+      var batchesDone = 0
+      var batchesAtLastPause = 0
+      let countingEvents: (MigrationEvent) -> Void = { [events] event in
+        if case .batchDone = event { batchesDone += 1 }
+        events(event)
+      }
+      // What attempts that ended in an error had already committed.
+      var earlier = FolderReport(source: folder.source.name, target: folder.targetName)
       while true {
+        var copier: FolderCopier?
         do {
           if pair == nil { pair = Pair(source: try connectSource(), sink: try connectSink()) }
-          let copier = FolderCopier(
+          copier = FolderCopier(
             plan: folder, source: pair!.source, sink: pair!.sink, store: store, run: runID, options: options,
-            sourceAccount: sourceIdentity, events: events, shouldStop: { [stopFlag] in stopFlag.isSet })
-          copier.volume = volume
-          copier.ledger = ledger
-          let report = try copier.copy()
+            sourceAccount: sourceIdentity, events: countingEvents, shouldStop: { [stopFlag] in stopFlag.isSet })
+          copier!.volume = volume
+          copier!.rate = rate
+          copier!.ledger = ledger
+          var report = try copier!.copy()
+          report.addCommitted(of: earlier)
           events(.folderFinished(report))
           results.add(report)
           break
         } catch {
+          if let copier { earlier.addCommitted(of: copier.report) }
           pair?.source.abandon()
           pair?.sink.abandon()
           pair = nil
+          if Self.isRetryable(error) && ErrorClass.isThrottling(error) && !stopFlag.isSet {
+            // The server asks us to slow down: wait and go on, without using up a retry.
+            if batchesDone > batchesAtLastPause { throttledInARow = 0 }
+            batchesAtLastPause = batchesDone
+            do {
+              try waits.pause(
+                after: error, attempt: throttledInARow, shouldStop: { [stopFlag] in stopFlag.isSet },
+                announce: { events(.throttled(source: folder.source.name, reason: "\(error)", pause: $0)) })
+              throttledInARow += 1
+              continue
+            } catch let exhausted {
+              stopJob(folder: folder, earlier: earlier, results: results, failure: exhausted)
+              break
+            }
+          }
           attempt += 1
           if Self.isRetryable(error) && attempt <= options.retries && !stopFlag.isSet {
             events(.reconnecting(source: folder.source.name, reason: "\(error)"))
@@ -221,7 +269,7 @@ public final class Migration: @unchecked Sendable {
             continue
           }
           failed = true
-          var failedFolder = FolderReport(source: folder.source.name, target: folder.targetName)
+          var failedFolder = earlier
           failedFolder.error = ReportedFailure(error)
           events(.folderFinished(failedFolder))
           results.add(failedFolder)
@@ -236,6 +284,31 @@ public final class Migration: @unchecked Sendable {
     }
     pair?.source.close()
     pair?.sink.close()
+  }
+
+  /// Opens a session, waiting out throttling (a busy maildrop, "too many connections")
+  /// within the job's wait budget; other failures are thrown at once.
+  private func connectWaitingOutThrottling<Session>(_ connect: () throws -> Session) throws -> Session {
+    var attempt = 0
+    while true {
+      do {
+        return try connect()
+      } catch  where ErrorClass.isThrottling(error) && Self.isRetryable(error) && !stopFlag.isSet {
+        try waits.pause(after: error, attempt: attempt, shouldStop: { [stopFlag] in stopFlag.isSet })
+        attempt += 1
+      }
+    }
+  }
+
+  /// Records `folder` as failed by a job-wide `failure`, with what `earlier` attempts
+  /// committed, and stops the job.
+  private func stopJob(folder: PlannedFolder, earlier: FolderReport, results: ResultBox, failure: any Error) {
+    var failed = earlier
+    failed.error = ReportedFailure(failure)
+    events(.folderFinished(failed))
+    results.add(failed)
+    jobFailure.set(ReportedFailure(failure))
+    stopFlag.set()
   }
 
   /// Whether reconnecting and trying the folder again may help: a temporary failure of the

@@ -33,8 +33,11 @@ public struct MigrationOptions: Sendable {
   /// Messages per batch, and a byte bound so a batch stays small in memory.
   public var batchCount = 50
   public var batchBytes = 16 << 20
-  /// Reconnects per folder after a dropped connection before giving up.
+  /// Reconnects per folder after a dropped connection before giving up (throttling pauses
+  /// do not count: `throttling.maxWait` bounds them).
   public var retries = 3
+  /// Backoff when servers throttle, the wait budget, and the job's own rate cap.
+  public var throttling = ThrottlePolicy()
   /// How closely each stored copy is read back and compared with what was sent.
   public var verify: VerifyMode = .automatic
   /// The largest message the target takes, and who says so (a provider profile); the

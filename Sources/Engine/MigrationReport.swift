@@ -123,6 +123,22 @@ public struct FolderReport: Sendable, Equatable {
       && lhs.failed == rhs.failed && lhs.altered == rhs.altered && lhs.error == rhs.error
   }
 
+  /// Adds what an earlier attempt at the same folder committed before it failed (a
+  /// reconnect, a throttling pause): its copies, duplicates and checks. Its failures are
+  /// not added: the next attempt tries those messages again.
+  mutating func addCommitted(of earlier: FolderReport) {
+    copied += earlier.copied
+    copiedBytes += earlier.copiedBytes
+    duplicates += earlier.duplicates
+    duplicatesByMessageID += earlier.duplicatesByMessageID
+    inOtherLabels += earlier.inOtherLabels
+    reconciled += earlier.reconciled
+    verified += earlier.verified
+    unverified += earlier.unverified
+    altered += earlier.altered
+    recipientRefusals += earlier.recipientRefusals
+  }
+
   public var isComplete: Bool {
     failed.isEmpty && altered.isEmpty && recipientRefusals.isEmpty && error == nil && !interrupted
   }
@@ -147,6 +163,8 @@ public struct MigrationReport: Sendable {
   public var verification: String?
   /// `--gmail-labels keywords`: the label keywords added to copies after the folders.
   public var labelKeywords: LabelKeywordResult?
+  /// Throttling pauses and rate-limit waits.
+  public var waits = WaitSummary()
 
   public init() {}
 
@@ -173,6 +191,8 @@ public enum MigrationEvent: Sendable {
   case batchDone(source: String, copied: Int, duplicates: Int, failed: Int, bytes: Int)
   case folderFinished(FolderReport)
   case reconnecting(source: String, reason: String)
+  /// The server throttled the folder's session; the worker waits `pause` and goes on.
+  case throttled(source: String, reason: String, pause: Duration)
   /// A message that did not move; the job goes on.
   case refused(source: String, uid: UInt32, reason: String)
   /// A copy the target altered; the job goes on.

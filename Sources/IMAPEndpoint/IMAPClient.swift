@@ -181,6 +181,10 @@ public final class IMAPClient: @unchecked Sendable {
           try connection.send(answerToChallenge + "\r\n")
           try connection.flush()
         })
+    } catch IMAPError.commandFailed(_, _, let failed) where IMAPThrottling.isThrottling(failed) {
+      // "User is authenticated but not connected", [UNAVAILABLE]: the server, not the
+      // credentials; the password never appears in the error.
+      throw IMAPError.commandFailed(peer: peer, command: "login", status: failed)
     } catch IMAPError.commandFailed(_, _, let failed) where failed.kind == .no {
       throw IMAPError.authenticationFailed(peer: peer, user: user, serverText: failed.text)
     } catch IMAPError.commandFailed(_, _, let failed) where failed.kind == .bad {

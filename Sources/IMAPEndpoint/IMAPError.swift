@@ -47,6 +47,8 @@ public enum IMAPError: UserFacingError, Equatable, Sendable {
       return "check the user name and password (or token); some providers need an app password or OAuth2"
     case .commandFailed(_, _, let status) where status.code == .overQuota:
       return "the target mailbox is over quota: free space there and run again"
+    case .commandFailed where isThrottling:
+      return "the server is throttling this client; raise --max-wait, lower --connections or set --max-rate"
     case .commandFailed: return nil
     case .serverClosed: return "run the same command again: the job resumes from its checkpoint"
     case .plaintextRefused, .startTLSUnavailable:
@@ -62,10 +64,25 @@ public enum IMAPError: UserFacingError, Equatable, Sendable {
   public var isTemporary: Bool {
     switch self {
     case .serverClosed: return true
-    case .commandFailed(_, _, let status):
-      if case .other(let name, _)? = status.code { return name == "UNAVAILABLE" || name == "INUSE" }
-      return false
+    default: return isThrottling
+    }
+  }
+
+  /// A BYE in the middle of a session (servers shed load that way), or a NO/BAD whose code
+  /// or text says the server is throttling (`IMAPThrottling`).
+  public var isThrottling: Bool {
+    switch self {
+    case .serverClosed: return true
+    case .commandFailed(_, _, let status): return status.code != .overQuota && IMAPThrottling.isThrottling(status)
     default: return false
+    }
+  }
+
+  public var suggestedDelay: Duration? {
+    switch self {
+    case .serverClosed(_, let text): return IMAPThrottling.suggestedDelay(in: text)
+    case .commandFailed(_, _, let status): return IMAPThrottling.suggestedDelay(in: status.text)
+    default: return nil
     }
   }
 
@@ -75,6 +92,7 @@ public enum IMAPError: UserFacingError, Equatable, Sendable {
       return .job
     case .serverClosed, .protocolViolation: return .connection
     case .commandFailed(_, _, let status) where status.code == .overQuota: return .job
+    case .commandFailed where isThrottling: return .connection
     case .commandFailed, .noUIDValidity: return .folder
     }
   }

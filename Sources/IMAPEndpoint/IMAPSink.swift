@@ -85,11 +85,17 @@ public final class IMAPSink: MessageSink, @unchecked Sendable {
       do {
         let uids = try client.append(messages, to: folder)
         return (0..<messages.count).map { .stored(id: uids?[$0]) }
-      } catch IMAPError.commandFailed {
+      } catch IMAPError.commandFailed(_, _, let status) where !IMAPThrottling.isThrottling(status) {
         // All or nothing: nothing went in. One by one, to learn which message is refused.
       }
     }
-    return try client.appendEach(messages, to: folder).map { outcome in
+    let outcomes = try client.appendEach(messages, to: folder)
+    for case .refused(let status) in outcomes where IMAPThrottling.isThrottling(status) {
+      // Throttled, not refused: the engine waits and tries again; copies that went in are
+      // found by their content (the checkpoint holds them as in flight).
+      throw IMAPError.commandFailed(peer: client.peer, command: "APPEND to \(folder)", status: status)
+    }
+    return outcomes.map { outcome in
       switch outcome {
       case .appended(let uid): return .stored(id: uid)
       case .refused(let status): return .refused(Self.refusal(status))

@@ -38,10 +38,18 @@ public protocol UserFacingError: Error, CustomStringConvertible {
   /// it needs the user or will fail the same way every time (a refused name, a wrong
   /// password, a full disk).
   var isTemporary: Bool { get }
+  /// True when the server is throttling this client (a rate or connection limit, "try
+  /// later" as policy): the engine waits with backoff and goes on, within the job's wait
+  /// budget, without using up a folder's ordinary retries. Implies `isTemporary`.
+  var isThrottling: Bool { get }
+  /// How long the server asked to be left alone, when it said (POP3 LOGIN-DELAY).
+  var suggestedDelay: Duration? { get }
 }
 
 extension UserFacingError {
   public var hint: String? { nil }
+  public var isThrottling: Bool { false }
+  public var suggestedDelay: Duration? { nil }
 }
 
 /// The scope and permanence of any error: those of a `UserFacingError`, else (an error
@@ -53,6 +61,14 @@ public enum ErrorClass {
 
   public static func isTemporary(_ error: any Error) -> Bool {
     (error as? any UserFacingError)?.isTemporary ?? false
+  }
+
+  public static func isThrottling(_ error: any Error) -> Bool {
+    (error as? any UserFacingError)?.isThrottling ?? false
+  }
+
+  public static func suggestedDelay(of error: any Error) -> Duration? {
+    (error as? any UserFacingError)?.suggestedDelay
   }
 
   /// The hint to print for a failure: its own, or for a temporary one "run again".

@@ -35,6 +35,11 @@ enum JSONLines {
       return ["event": "folder-finished"].merging(folder(report)) { first, _ in first }
     case .reconnecting(let source, let reason):
       return ["event": "reconnecting", "source": source, "reason": reason]
+    case .throttled(let source, let reason, let pause):
+      return [
+        "event": "throttled", "source": source, "reason": reason,
+        "pause_seconds": Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18,
+      ]
     case .refused(let source, let uid, let reason):
       return ["event": "refused", "source": source, "uid": uid, "reason": reason]
     case .altered(let source, let uid, let difference):
@@ -79,6 +84,8 @@ enum JSONLines {
       "altered": report.altered, "verified": report.verified, "verification": report.verification ?? "",
       "stopped_by": report.stoppedBy?.description ?? "", "retry_may_help": report.hasTemporaryProblem,
       "label_keywords_added": report.labelKeywords?.updated ?? 0,
+      "throttle_pauses": report.waits.pauses, "throttle_wait_seconds": report.waits.throttleSeconds,
+      "rate_limit_wait_seconds": report.waits.rateLimitSeconds,
     ]
   }
 }

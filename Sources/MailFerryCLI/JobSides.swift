@@ -1,6 +1,7 @@
 import Archive
 import Engine
 import Foundation
+import MailCore
 import Providers
 import Storage
 import Transport
@@ -110,7 +111,7 @@ struct JobSides {
   /// Locks the archives the job reads, logs in on each server once (a wrong password or
   /// certificate fails here, before any work), then locks and creates an archive target:
   /// only now, so a wrong password leaves nothing behind.
-  mutating func connect() throws {
+  mutating func connect(waits: ThrottleWaits? = nil) throws {
     var locks: [ExclusiveLock] = []
     if case .archive(let path) = source {
       locks += try Archive.lock(path: path, purpose: command, mode: .reading)
@@ -119,7 +120,7 @@ struct JobSides {
       locks += try Archive.lock(path: path, purpose: command, mode: .reading)
     }
     archiveLocks = locks
-    for login in logins { try Self.retryingTransient(login) }
+    for login in logins { try Self.retryingTransient(login, waits: waits) }
     if case .archive(let path) = target, targetRole == .writing {
       archiveLocks += try Archive.lock(path: path, purpose: command, mode: .writing)
       _ = try Archive(path: path, create: true)
@@ -130,12 +131,17 @@ struct JobSides {
   var description: String { "a job from \(source.kindDescription) to \(target.kindDescription)" }
 
   /// A server that says "try again" (busy maildrop, temporary authentication failure) gets
-  /// two more tries; a wrong password or certificate fails at once.
-  static func retryingTransient(_ login: () throws -> Void) throws {
+  /// two more tries; one that throttles is waited out within the job's `--max-wait` budget
+  /// (`waits`); a wrong password or certificate fails at once.
+  static func retryingTransient(_ login: () throws -> Void, waits: ThrottleWaits? = nil) throws {
     var attempt = 0
+    var throttled = 0
     while true {
       do {
         return try login()
+      } catch  where Migration.isRetryable(error) && ErrorClass.isThrottling(error) && waits != nil {
+        try waits!.pause(after: error, attempt: throttled)
+        throttled += 1
       } catch  where Migration.isRetryable(error) && attempt < 2 {
         attempt += 1
         Thread.sleep(forTimeInterval: Double(attempt))

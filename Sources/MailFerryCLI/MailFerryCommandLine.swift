@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import MailCore
 
@@ -51,7 +52,8 @@ public enum MailFerryCommandLine {
       return .usage
     } catch {
       report(error, console: console)
-      return .failure
+      // Throttled past --max-wait before the job began: it passes, run again later.
+      return error is ThrottleBudgetExhausted ? .temporary : .failure
     }
   }
 }

@@ -71,7 +71,7 @@ struct MigrateCommand: Subcommand {
       .init(name: "dry-run", valueName: nil, help: "Plan and count; write nothing."),
       .init(name: "json", valueName: nil, help: "Print events and the report as JSON lines on standard output."),
       .init(name: "quiet", valueName: nil, help: "Print only the report's problems."),
-    ])
+    ] + ThrottleOptions.options)
 
   func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
     let sides = try JobSides(arguments, command: Self.spec.name, console: console)
@@ -112,13 +112,14 @@ struct MigrateCommand: Subcommand {
     let dryRun = options.dryRun
     try arguments.checkAllApply(to: sides.description)
     var sides = sides
-    try sides.connect()
+    let waits = ThrottleWaits(policy: options.throttling)
+    try sides.connect(waits: waits)
     let progress = console.isTerminal && !quiet ? ProgressDisplay(console: console) : nil
     let migration = Migration(
       source: sides.connectSource,
       sink: sides.connectTarget!,
       sourceIdentity: sides.source.identity,
-      targetIdentity: sides.target.identity, statePath: statePath, options: options,
+      targetIdentity: sides.target.identity, statePath: statePath, options: options, waits: waits,
       events: { event in
         if json { console.print(JSONLines.line(JSONLines.object(event))) }
         if !quiet { Self.show(event, console: console, dryRun: dryRun) }
@@ -187,6 +188,7 @@ struct MigrateCommand: Subcommand {
     if arguments.flag("verify") { options.verify = .at(.content) }
     if arguments.flag("no-verify") { options.verify = .off }
     options.batchCount = try arguments.count("batch", default: 50, command: name)
+    try ThrottleOptions.read(arguments, into: &options, command: name)
     options.dryRun = arguments.flag("dry-run")
     options.syncFlags = arguments.flag("sync-flags")
     options.deleteSource = arguments.flag("delete-source")
@@ -247,6 +249,10 @@ struct MigrateCommand: Subcommand {
       }
     case .reconnecting(let source, let reason):
       console.status("\(source): connection lost (\(reason)); reconnecting")
+    case .throttled(let source, let reason, let pause):
+      console.status(
+        "\(source): the server is throttling (\(reason)); waiting "
+          + String(format: "%.1f s", Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18))
     case .refused, .altered: break
     }
   }

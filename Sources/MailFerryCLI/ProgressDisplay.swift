@@ -39,7 +39,7 @@ final class ProgressDisplay: @unchecked Sendable {
         }
       case .folderFinished(let report):
         active.removeAll { $0.name == report.source }
-      case .reconnecting, .refused, .altered: break
+      case .reconnecting, .throttled, .refused, .altered: break
       }
     }
     draw(force: false)

@@ -29,6 +29,7 @@ enum ReportTable {
       if !dryRun, report.copied > 0, let verification = report.verification {
         console.status(verification + (report.verified > 0 ? " (\(report.verified) read back)" : ""))
       }
+      if let waits = waitsLine(report.waits) { console.status(waits) }
     }
     for warning in report.warnings { console.warning(warning) }
     for folder in report.folders { problems(of: folder, console: console, quiet: quiet) }
@@ -125,6 +126,21 @@ enum ReportTable {
     return "running the same command again will not change this ("
       + (reasons.isEmpty ? "the failures above are permanent" : reasons.joined(separator: "; "))
       + "); see the reasons above"
+  }
+
+  /// "waited: 3 throttling pauses, 12.5 s; 4.0 s held back by --max-rate", or nil when the
+  /// job never waited.
+  static func waitsLine(_ waits: WaitSummary) -> String? {
+    var parts: [String] = []
+    if waits.pauses > 0 {
+      parts.append(
+        "\(waits.pauses) throttling pause\(waits.pauses == 1 ? "" : "s"), "
+          + String(format: "%.1f s", waits.throttleSeconds))
+    }
+    if waits.rateLimitWait > .zero {
+      parts.append(String(format: "%.1f s held back by --max-rate", waits.rateLimitSeconds))
+    }
+    return parts.isEmpty ? nil : "waited: " + parts.joined(separator: "; ")
   }
 }
 

@@ -82,6 +82,12 @@ public final class POP3Client: @unchecked Sendable {
   public func has(_ capability: String) -> Bool { capabilities[capability.uppercased()] != nil }
 
   /// SASL mechanisms from CAPA.
+  /// The least pause between logins the server announced (`LOGIN-DELAY 900`, RFC 2449).
+  public var loginDelay: Duration? {
+    guard let seconds = capabilities["LOGIN-DELAY"]?.first.flatMap({ Int($0) }), seconds > 0 else { return nil }
+    return .seconds(seconds)
+  }
+
   public var saslMechanisms: [String] { (capabilities["SASL"] ?? []).map { $0.uppercased() } }
 
   var capabilityLines: [String] {
@@ -178,7 +184,10 @@ public final class POP3Client: @unchecked Sendable {
     do {
       _ = try body()
     } catch POP3Error.commandFailed(_, _, let text) {
-      if lastStatus?.isTemporary == true { throw POP3Error.mailboxBusy(peer: peer, serverText: text) }
+      if let status = lastStatus, status.isTemporary {
+        let delay = status.code == "LOGIN-DELAY" ? loginDelay : nil
+        throw POP3Error.mailboxBusy(peer: peer, serverText: text, loginDelay: delay)
+      }
       throw POP3Error.authenticationFailed(peer: peer, user: account.user, serverText: text)
     }
   }
@@ -310,11 +319,15 @@ public final class POP3Client: @unchecked Sendable {
 
   private func readReply(command: String) throws -> POP3Reply {
     let line = try connection.readLine()
+    let reply: POP3Reply
     do {
-      return try POP3Reply.parse(line)
+      reply = try POP3Reply.parse(line)
     } catch {
       throw POP3Error.protocolViolation(peer: peer, error: error)
     }
+    // Kept for a failed login: its RFC 2449 code says whether the credentials are at fault.
+    if case .status(let status) = reply { lastStatus = status }
+    return reply
   }
 
   private func readStatus(command: String, failing: Bool = true) throws -> POP3Status {

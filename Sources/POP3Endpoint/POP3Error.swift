@@ -6,8 +6,10 @@ import POP3Codec
 public enum POP3Error: UserFacingError, Equatable, Sendable {
   /// The server refused the credentials.
   case authenticationFailed(peer: String, user: String, serverText: String)
-  /// The maildrop is locked by another session, or logins are throttled: try later.
-  case mailboxBusy(peer: String, serverText: String)
+  /// The maildrop is locked by another session, or logins are throttled (RFC 2449
+  /// `[IN-USE]`, `[LOGIN-DELAY]`, `[SYS/TEMP]`): try later; `loginDelay` is the pause
+  /// between logins the server announced in CAPA (`LOGIN-DELAY 900`), when it did.
+  case mailboxBusy(peer: String, serverText: String, loginDelay: Duration? = nil)
   /// A command got -ERR.
   case commandFailed(peer: String, command: String, serverText: String)
   /// `pop3://` without STLS would send the password in clear.
@@ -23,7 +25,7 @@ public enum POP3Error: UserFacingError, Equatable, Sendable {
     switch self {
     case .authenticationFailed(let peer, let user, let text):
       return "\(peer): login as \(user) failed: \(text.isEmpty ? "the server refused the credentials" : text)"
-    case .mailboxBusy(let peer, let text): return "\(peer): the maildrop is busy: \(text)"
+    case .mailboxBusy(let peer, let text, _): return "\(peer): the maildrop is busy: \(text)"
     case .commandFailed(let peer, let command, let text): return "\(peer): \(command) failed: -ERR \(text)"
     case .plaintextRefused(let peer): return "\(peer): refusing to log in over an unencrypted connection"
     case .startTLSUnavailable(let peer): return "\(peer): the server does not offer STLS"
@@ -55,6 +57,17 @@ public enum POP3Error: UserFacingError, Equatable, Sendable {
     case .mailboxBusy, .deletionsNotCommitted: return true
     default: return false
     }
+  }
+
+  /// A busy or login-delayed maildrop is the server asking this client to come back later.
+  public var isThrottling: Bool {
+    if case .mailboxBusy = self { return true }
+    return false
+  }
+
+  public var suggestedDelay: Duration? {
+    if case .mailboxBusy(_, _, let delay) = self { return delay }
+    return nil
   }
 
   public var scope: FailureScope {

@@ -17,6 +17,13 @@ public struct SMTPReply: Equatable, Sendable, CustomStringConvertible {
   public var isPositive: Bool { (200..<400).contains(code) }
   public var isTransient: Bool { (400..<500).contains(code) }
   public var isPermanent: Bool { code >= 500 }
+  /// The server asks this client to slow down or come back later: 421 (closing), 451
+  /// (local error, "Server busy"), 452 (insufficient resources, "too many messages"), or
+  /// any 4xx with an RFC 3463 security/policy code `4.7.x` ("4.7.0 Too many connections").
+  public var isThrottling: Bool {
+    guard isTransient else { return false }
+    return code == 421 || code == 451 || code == 452 || (enhancedCode?.hasPrefix("4.7.") ?? false)
+  }
   /// The text of all lines, joined, for messages.
   public var text: String { lines.joined(separator: " ") }
   public var description: String { "\(code) \(enhancedCode.map { "\($0) " } ?? "")\(text)" }

@@ -244,9 +244,11 @@ public final class SMTPClient: @unchecked Sendable {
     return try (0..<count).map { _ in try readReply() }
   }
 
-  /// MAIL was refused: the same answer for every recipient, and the transaction reset.
+  /// MAIL was refused: the same answer for every recipient, and the transaction reset. A
+  /// throttling refusal throws instead, so the engine waits and tries again.
   private func abandon(_ reply: SMTPReply, recipients: [String]) throws -> Delivery {
     try resetTransaction()
+    if reply.isThrottling { throw SMTPError.throttled(peer: peer, command: "MAIL FROM", reply: reply) }
     return Delivery(replies: recipients.map { ($0, reply) })
   }
 

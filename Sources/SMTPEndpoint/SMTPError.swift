@@ -12,6 +12,9 @@ public enum SMTPError: UserFacingError, Equatable, Sendable {
   case startTLSUnavailable(peer: String)
   case noUsableAuthentication(peer: String, offered: [String])
   case protocolViolation(peer: String, error: SMTPParseError)
+  /// The server answered MAIL FROM with a throttling 4xx (`451 4.7.500 Server busy`): the
+  /// transaction was reset and nothing was delivered.
+  case throttled(peer: String, command: String, reply: SMTPReply)
 
   public var description: String {
     switch self {
@@ -24,6 +27,7 @@ public enum SMTPError: UserFacingError, Equatable, Sendable {
       return
         "\(peer): no usable login method (the server offers: \(offered.isEmpty ? "none" : offered.joined(separator: " ")))"
     case .protocolViolation(let peer, let error): return "\(peer): \(error)"
+    case .throttled(let peer, let command, let reply): return "\(peer): \(command) deferred: \(reply)"
     }
   }
 
@@ -39,6 +43,7 @@ public enum SMTPError: UserFacingError, Equatable, Sendable {
       return "use smtps:// (TLS), or pass --allow-plaintext if this network is trusted"
     case .noUsableAuthentication: return "use a password (PLAIN/LOGIN) or an OAuth2 token the server accepts"
     case .protocolViolation: return "run with --trace FILE and report the server's reply"
+    case .throttled: return "the server is throttling this client; raise --max-wait or set --max-rate"
     }
   }
 
@@ -47,6 +52,16 @@ public enum SMTPError: UserFacingError, Equatable, Sendable {
   public var isTemporary: Bool {
     switch self {
     case .serviceUnavailable(_, let reply), .authenticationFailed(_, _, let reply): return reply.isTransient
+    case .throttled: return true
+    default: return false
+    }
+  }
+
+  /// A 421, or a 451/452/4.7.x where the server throttles (`SMTPReply.isThrottling`).
+  public var isThrottling: Bool {
+    switch self {
+    case .serviceUnavailable(_, let reply), .authenticationFailed(_, _, let reply), .throttled(_, _, let reply):
+      return reply.isThrottling
     default: return false
     }
   }
@@ -55,7 +70,7 @@ public enum SMTPError: UserFacingError, Equatable, Sendable {
     switch self {
     case .authenticationFailed(_, _, let reply): return reply.isTransient ? .connection : .job
     case .plaintextRefused, .startTLSUnavailable, .noUsableAuthentication: return .job
-    case .serviceUnavailable, .commandFailed, .protocolViolation: return .connection
+    case .serviceUnavailable, .commandFailed, .protocolViolation, .throttled: return .connection
     }
   }
 }

@@ -128,7 +128,7 @@ public final class TCPProxy: @unchecked Sendable {
     shutdown(from, Int32(SHUT_RD))
   }
 
-  private static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Bool {
+  static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Bool {
     var offset = 0
     while offset < bytes.count {
       let written = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -139,7 +139,7 @@ public final class TCPProxy: @unchecked Sendable {
     return true
   }
 
-  private static func loopback(port: Int) -> sockaddr_in {
+  static func loopback(port: Int) -> sockaddr_in {
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
