@@ -80,6 +80,8 @@ enum JobEndpoint: Equatable {
   }
 
   var isPOP3: Bool { serverURL.map { $0.scheme == .pop3 || $0.scheme == .pop3s } ?? false }
+  /// SMTP or LMTP: the target sends mail rather than storing it.
+  var delivers: Bool { serverURL.map { [.smtp, .smtps, .lmtp].contains($0.scheme) } ?? false }
 
   /// A file-name-safe form of `identity` for default state file names.
   var slug: String {

@@ -87,7 +87,8 @@ struct MigrateCommand: Subcommand {
     var options = options
     ProfileDefaults.apply(
       source: sides.sourceProfile, target: sides.targetProfile, to: &options,
-      connectionsGiven: arguments.value("connections") != nil, console: console)
+      connectionsGiven: arguments.value("connections") != nil, targetDelivers: sides.target.delivers,
+      console: console)
     if sides.source.isPOP3 {
       // A maildrop has one folder; the target URL's folder (default INBOX) receives it.
       let folder = sides.target.folder

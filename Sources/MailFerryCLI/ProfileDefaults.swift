@@ -6,7 +6,8 @@ import Providers
 /// target's largest message, connections per account, daily volumes).
 enum ProfileDefaults {
   static func apply(
-    source: Profile?, target: Profile?, to options: inout MigrationOptions, connectionsGiven: Bool, console: Console
+    source: Profile?, target: Profile?, to options: inout MigrationOptions, connectionsGiven: Bool,
+    targetDelivers: Bool = false, console: Console
   ) {
     if let source {
       options.naming.skip += source.folders.skip
@@ -25,6 +26,11 @@ enum ProfileDefaults {
       options.naming.targetNames = target.specialUse
       if let bytes = target.limit(.messageBytes) {
         options.targetSizeLimit = .init(value: UInt64(bytes), origin: origin(target, "message size limit"))
+      }
+      if targetDelivers, options.throttling.maxRate == nil, let perMinute = target.limit(.messagesPerMinute) {
+        // A sending limit: it applies to SMTP injection, not to storing into a mailbox.
+        options.throttling.maxRate = RateLimit(amount: Double(perMinute) / 60, unit: .messages)
+        console.status("sending at most \(perMinute) messages a minute: \(origin(target, "sending limit"))")
       }
       if let bytes = target.limit(.uploadBytesPerDay) {
         options.dailyVolumeLimits.append(

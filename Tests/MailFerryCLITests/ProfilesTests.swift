@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import IMAPEndpoint
 import MailCore
@@ -116,6 +117,24 @@ import Transport
     // A generic profile has no host to expand to.
     #expect(throws: (any Error).self) { try ServerURL("dovecot:alice") }
     #expect(throws: (any Error).self) { try ServerURL("nosuchprovider:alice") }
+  }
+
+  @Test func aSendingLimitBecomesTheDefaultRateOnlyForSMTPTargets() throws {
+    let catalog = ProfileCatalog(directories: [Self.root.appendingPathComponent("Profiles").path])
+    let microsoft = try #require(catalog["microsoft365"])
+    let quiet = Console(out: { _ in }, err: { _ in }, isTerminal: false)
+    var smtp = MigrationOptions()
+    ProfileDefaults.apply(
+      source: nil, target: microsoft, to: &smtp, connectionsGiven: false, targetDelivers: true, console: quiet)
+    #expect(smtp.throttling.maxRate == RateLimit(amount: 30.0 / 60, unit: .messages))
+    var imap = MigrationOptions()
+    ProfileDefaults.apply(source: nil, target: microsoft, to: &imap, connectionsGiven: false, console: quiet)
+    #expect(imap.throttling.maxRate == nil)
+    var given = MigrationOptions()
+    given.throttling.maxRate = RateLimit(amount: 5, unit: .messages)
+    ProfileDefaults.apply(
+      source: nil, target: microsoft, to: &given, connectionsGiven: false, targetDelivers: true, console: quiet)
+    #expect(given.throttling.maxRate == RateLimit(amount: 5, unit: .messages))
   }
 
   /// A profile with the given limits in a private XDG_CONFIG_HOME, for the built binary.
