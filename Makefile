@@ -5,14 +5,16 @@ SWIFT_FLAGS = -Xswiftc -warnings-as-errors --explicit-target-dependency-import-c
 
 all: build
 
+# Builds only: the C libraries it links are the one install (no test servers).
 build:
-	scripts/install-test-deps
+	scripts/install-test-deps --libraries
 	swift build -c release $(SWIFT_FLAGS)
 
 # Installs the binary and the provider profiles it reads (PREFIX=/usr/local by default;
 # DESTDIR for staging). The binary finds the profiles in ../share/mailferry/profiles.
 PREFIX ?= /usr/local
 install:
+	scripts/install-test-deps --libraries
 	swift build -c release --product mailferry $(SWIFT_FLAGS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mailferry/profiles
 	install -m 755 .build/release/mailferry $(DESTDIR)$(PREFIX)/bin/mailferry
@@ -21,6 +23,7 @@ install:
 # Builds the tool and shows it at work against private Dovecots (probe, folders, migrate,
 # backup, archive, restore).
 demo: build
+	scripts/install-test-deps
 	swift build -c release --product mailferry-demo $(SWIFT_FLAGS)
 	.build/release/mailferry-demo .build/release/mailferry
 

@@ -40,14 +40,45 @@ enum HelpText {
     if !spec.positionals.isEmpty {
       lines += ["", "ARGUMENTS:"]
       for positional in spec.positionals {
-        lines.append("  " + positional.name.padding(toLength: 26, withPad: " ", startingAt: 0) + positional.help)
+        lines += entry(positional.name, positional.help)
       }
     }
     lines += ["", "OPTIONS:"]
     for option in spec.options + [.init(name: "help", valueName: nil, help: "Show this help.")] {
-      let left = "--\(option.name)" + (option.valueName.map { " <\($0)>" } ?? "")
-      lines.append("  " + left.padding(toLength: 26, withPad: " ", startingAt: 0) + option.help)
+      lines += entry("--\(option.name)" + (option.valueName.map { " <\($0)>" } ?? ""), option.help)
     }
     return lines.joined(separator: "\n")
+  }
+
+  /// The column descriptions start at, and the width they are wrapped to.
+  static let descriptionColumn = 30
+  static let width = 100
+
+  /// `name` and its description: on one line when the name fits before the description
+  /// column, else the description starts on the next line; long descriptions wrap there.
+  static func entry(_ name: String, _ help: String) -> [String] {
+    let indent = String(repeating: " ", count: descriptionColumn)
+    var words = help.split(separator: " ").map(String.init)
+    var lines: [String] = []
+    var current = "  " + name
+    if current.count + 1 > descriptionColumn {
+      lines.append(current)
+      current = indent
+    } else {
+      current = current.padding(toLength: descriptionColumn, withPad: " ", startingAt: 0)
+    }
+    var empty = true
+    while !words.isEmpty {
+      let word = words.removeFirst()
+      if !empty && current.count + 1 + word.count > width {
+        lines.append(current)
+        current = indent
+        empty = true
+      }
+      current += (empty ? "" : " ") + word
+      empty = false
+    }
+    lines.append(current)
+    return lines
   }
 }

@@ -27,7 +27,7 @@ public enum MailFerryCommandLine {
       }
       return .success
     }
-    if first == "--version" {
+    if first == "--version" || first == "-V" {
       console.print("mailferry \(version)")
       return .success
     }

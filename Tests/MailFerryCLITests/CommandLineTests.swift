@@ -50,6 +50,26 @@ struct CapturedRun {
   @Test func versionPrintsTheVersion() {
     let run = CapturedRun(["--version"])
     #expect(run.out == "mailferry \(MailFerryCommandLine.version)\n")
+    #expect(CapturedRun(["-V"]).out == run.out)
+  }
+
+  @Test func helpNeverCutsOrOverrunsAnOptionName() {
+    for command in MailFerryCommandLine.commands {
+      let help = CapturedRun([command.spec.name, "--help"]).out
+      for option in command.spec.options {
+        #expect(help.contains("--\(option.name)"), "\(command.spec.name): --\(option.name) is cut")
+      }
+      let table = help.components(separatedBy: "\nARGUMENTS:\n").last ?? ""
+      for line in table.split(separator: "\n") {
+        #expect(line.count <= HelpText.width || !line.contains(" "), "\(command.spec.name): \(line)")
+        // A description never starts left of its column (no name runs into it).
+        if line.hasPrefix("  -"),
+          let gap = line.range(of: "  ", range: line.index(line.startIndex, offsetBy: 2)..<line.endIndex)
+        {
+          #expect(line.distance(from: line.startIndex, to: gap.lowerBound) < HelpText.descriptionColumn)
+        }
+      }
+    }
   }
 
   @Test func unknownCommandIsAUsageError() {
