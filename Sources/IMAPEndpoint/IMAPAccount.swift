@@ -16,8 +16,23 @@ public struct IMAPAccount: Sendable, Equatable {
   public var tls: TLSOptions
   /// Allow `imap://` to continue without TLS when the server offers no STARTTLS.
   public var allowPlaintext: Bool
-  /// Use COMPRESS=DEFLATE when offered.
-  public var compress: Bool
+  /// When to use COMPRESS=DEFLATE, if the server offers it.
+  public var compression: Compression
+  /// Whether COMPRESS=DEFLATE may be used at all.
+  public var compress: Bool {
+    get { compression != .never }
+    set { compression = newValue ? .always : .never }
+  }
+
+  public enum Compression: Sendable, Equatable {
+    /// Only once the link has proved slow: deflating costs both ends CPU that a fast link
+    /// does not repay (on loopback or a LAN it makes a migration 2–3 times slower).
+    case automatic
+    /// From the login on (`--compress`).
+    case always
+    /// Never (`--no-compress`).
+    case never
+  }
   public var timeout: Duration
   public var connectTimeout: Duration
   /// How a password is sent: `.automatic` picks AUTHENTICATE PLAIN when offered, else LOGIN.
@@ -31,7 +46,8 @@ public struct IMAPAccount: Sendable, Equatable {
 
   public init(
     host: String, port: Int? = nil, user: String, security: Security = .implicitTLS, tls: TLSOptions = .verified,
-    allowPlaintext: Bool = false, compress: Bool = true, timeout: Duration = .seconds(60),
+    allowPlaintext: Bool = false, compress: Bool = true, compression: Compression? = nil,
+    timeout: Duration = .seconds(60),
     connectTimeout: Duration = .seconds(30)
   ) {
     self.host = host
@@ -40,7 +56,7 @@ public struct IMAPAccount: Sendable, Equatable {
     self.security = security
     self.tls = tls
     self.allowPlaintext = allowPlaintext
-    self.compress = compress
+    self.compression = compression ?? (compress ? .always : .never)
     self.timeout = timeout
     self.connectTimeout = connectTimeout
   }

@@ -199,14 +199,24 @@ public final class IMAPClient: @unchecked Sendable {
     capabilitiesAfterLogin = capabilities.sorted()
   }
 
-  /// Turns on COMPRESS=DEFLATE when offered and wanted. Returns whether it is on.
+  /// Turns on COMPRESS=DEFLATE when offered and wanted from the start (`.always`).
+  /// Returns whether it is on.
   @discardableResult
   public func startCompressionIfOffered() throws -> Bool {
-    guard account.compress, has("COMPRESS=DEFLATE"), !connection.isCompressed else { return connection.isCompressed }
+    guard account.compression == .always else { return connection.isCompressed }
+    return try startCompression()
+  }
+
+  /// Sends COMPRESS DEFLATE when offered and not on yet. Returns whether it is on.
+  func startCompression() throws -> Bool {
+    guard has("COMPRESS=DEFLATE"), !connection.isCompressed else { return connection.isCompressed }
     try run(.compressDeflate)
     try connection.startCompression()
     return true
   }
+
+  /// What `.automatic` compression has measured so far (see IMAPClient+LinkSpeed.swift).
+  var linkSample = LinkSample()
 
   /// ENABLEs what is offered among `extensions` (CONDSTORE, QRESYNC, UTF8=ACCEPT).
   @discardableResult

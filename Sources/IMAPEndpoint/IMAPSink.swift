@@ -83,13 +83,13 @@ public final class IMAPSink: MessageSink, @unchecked Sendable {
     let messages = messages.map(Self.withIMAPLineEndings)
     if messages.count > 1 && client.has("MULTIAPPEND") {
       do {
-        let uids = try client.append(messages, to: folder)
+        let uids = try client.measuringLinkSpeed(uploading: true) { try client.append(messages, to: folder) }
         return (0..<messages.count).map { .stored(id: uids?[$0]) }
       } catch IMAPError.commandFailed(_, _, let status) where !IMAPThrottling.isThrottling(status) {
         // All or nothing: nothing went in. One by one, to learn which message is refused.
       }
     }
-    let outcomes = try client.appendEach(messages, to: folder)
+    let outcomes = try client.measuringLinkSpeed(uploading: true) { try client.appendEach(messages, to: folder) }
     for case .refused(let status) in outcomes where IMAPThrottling.isThrottling(status) {
       // Throttled, not refused: the engine waits and tries again; copies that went in are
       // found by their content (the checkpoint holds them as in flight).

@@ -60,7 +60,7 @@ public final class IMAPSource: MessageSource, @unchecked Sendable {
 
   public func fetch(_ keys: [UInt32]) throws -> [UInt32: [UInt8]] {
     guard !keys.isEmpty else { return [:] }
-    let messages = try client.fetchMessages(UIDSet(keys))
+    let messages = try client.measuringLinkSpeed { try client.fetchMessages(UIDSet(keys)) }
     return Dictionary(messages.map { ($0.uid, $0.bytes) }, uniquingKeysWith: { first, _ in first })
   }
 

@@ -41,6 +41,9 @@ enum CommonOptions {
     .init(
       name: "login-method", valueName: "METHOD", help: "auto (default), plain (AUTHENTICATE PLAIN) or login (LOGIN)."),
     .init(name: "allow-plaintext", valueName: nil, help: "Allow imap:// without STARTTLS and passwords sent in clear."),
+    .init(
+      name: "compress", valueName: nil,
+      help: "Use COMPRESS=DEFLATE from the login on (default: only once the link proves slow)."),
     .init(name: "no-compress", valueName: nil, help: "Do not use COMPRESS=DEFLATE even when the server offers it."),
     .init(name: "timeout", valueName: "SECONDS", help: "Give up on a silent server after SECONDS (default 60)."),
     .init(name: "trace", valueName: "FILE", help: "Append a protocol trace to FILE (passwords and bodies redacted)."),

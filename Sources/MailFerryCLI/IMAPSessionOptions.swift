@@ -21,7 +21,8 @@ struct IMAPSessionOptions {
     let url = server.url
     account = IMAPAccount(
       host: url.host, port: url.port, user: server.user, security: url.scheme == .imaps ? .implicitTLS : .startTLS,
-      tls: server.tls, allowPlaintext: arguments.flag("allow-plaintext"), compress: !arguments.flag("no-compress"),
+      tls: server.tls, allowPlaintext: arguments.flag("allow-plaintext"),
+      compression: try Self.compression(arguments, command: command),
       timeout: server.readTimeout, connectTimeout: server.connectTimeout)
     if let method = server.loginMethod {
       guard let parsed = IMAPAccount.LoginMethod(rawValue: method.lowercased()) else {
@@ -29,6 +30,17 @@ struct IMAPSessionOptions {
           command: command, message: "IMAP login method is auto, plain or login, not '\(method)'")
       }
       account.loginMethod = parsed
+    }
+  }
+
+  /// `--compress`, `--no-compress`, else automatic (on once the link proves slow).
+  static func compression(_ arguments: ParsedArguments, command: String) throws -> IMAPAccount.Compression {
+    switch (arguments.flag("compress"), arguments.flag("no-compress")) {
+    case (true, true):
+      throw UsageError(command: command, message: "'--compress' and '--no-compress' cannot be used together")
+    case (true, false): return .always
+    case (false, true): return .never
+    case (false, false): return .automatic
     }
   }
 

@@ -37,6 +37,9 @@ struct JobSides {
       .init(name: "target-ca-file", valueName: "FILE", help: "Trust the CA certificates in FILE for the target."),
       .init(name: "insecure", valueName: nil, help: "Do not verify certificates (encrypted, open to interception)."),
       .init(name: "allow-plaintext", valueName: nil, help: "Allow imap:// and pop3:// without STARTTLS / STLS."),
+      .init(
+        name: "compress", valueName: nil,
+        help: "Use COMPRESS=DEFLATE from the login on (default: only once a link proves slow)."),
       .init(name: "no-compress", valueName: nil, help: "Do not use COMPRESS=DEFLATE."),
       .init(
         name: "login-method", valueName: "METHOD",

@@ -42,7 +42,14 @@ struct ProbeCommand: Subcommand {
     console.print("After login:   \(client.capabilitiesAfterLogin.joined(separator: " "))")
     let compressed = try client.startCompressionIfOffered()
     console.print(
-      "Compression:   \(compressed ? "DEFLATE on" : client.has("COMPRESS=DEFLATE") ? "offered, off (--no-compress)" : "not offered")"
+      "Compression:   "
+        + (compressed
+          ? "DEFLATE on (--compress)"
+          : !client.has("COMPRESS=DEFLATE")
+            ? "not offered"
+            : client.account.compression == .never
+              ? "offered, off (--no-compress)"
+              : "offered; used once a transfer shows a link slower than \(IMAPClient.slowLink >> 20) MiB/s")
     )
     let identity = try client.identify()
     if !identity.isEmpty {

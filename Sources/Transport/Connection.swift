@@ -34,6 +34,9 @@ public final class Connection: @unchecked Sendable {
   public var traceLabel = ""
   public private(set) var tlsInfo: TLSSessionInfo?
   public private(set) var isCompressed = false
+  /// Bytes read from and written to the stream (after decompression, before compression).
+  public private(set) var bytesReceived = 0
+  public private(set) var bytesSent = 0
 
   private let socket: SocketStream
   private var stream: ByteStream
@@ -147,6 +150,7 @@ public final class Connection: @unchecked Sendable {
       throw TransportError.connectionClosed(peer: peer)
     }
     readEnd += count
+    bytesReceived += count
   }
 
   /// Reads one line and returns it without its line ending (CRLF, or a bare LF).
@@ -220,6 +224,7 @@ public final class Connection: @unchecked Sendable {
     guard !output.isEmpty else { return }
     defer { output.removeAll(keepingCapacity: output.capacity <= 16 * chunkSize) }
     try output.withUnsafeBytes { try stream.write($0, deadline: .after(timeout)) }
+    bytesSent += output.count
   }
 
   // MARK: Ending

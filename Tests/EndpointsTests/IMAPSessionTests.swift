@@ -419,3 +419,13 @@ import Transport
     #expect(recorded.contains("[\(body.count) bytes]"))
   }
 }
+
+@Suite struct CompressionRuleTests {
+  @Test func compressionPaysOnlyOnSlowLinks() {
+    #expect(IMAPClient.compressionPays(rate: 1e6, uploading: false))
+    #expect(IMAPClient.compressionPays(rate: 5e6, uploading: false))
+    #expect(!IMAPClient.compressionPays(rate: 40e6, uploading: false))
+    #expect(!IMAPClient.compressionPays(rate: 4e6, uploading: true))
+    #expect(IMAPClient.compressionPays(rate: 2e6, uploading: true))
+  }
+}

@@ -31,7 +31,11 @@ import Testing
     #expect(run.out.contains("Login:         OK as \(user.name)"))
     #expect(run.out.contains("Before login:  ") && run.out.contains("AUTH=PLAIN"))
     #expect(run.out.contains("After login:   ") && run.out.contains("CONDSTORE"))
-    #expect(run.out.contains("Compression:   DEFLATE on"))
+    // By default compression waits for a transfer to show a slow link; --compress forces it.
+    #expect(run.out.contains("Compression:   offered; used once a transfer shows a link slower than"), "\(run.out)")
+    #expect(
+      CapturedRun(["probe", imaps, "--compress"] + common).out.contains("Compression:   DEFLATE on (--compress)"))
+    #expect(CapturedRun(["probe", imaps, "--compress", "--no-compress"] + common).status == .usage)
     #expect(run.out.contains("Namespace:     personal \"\" separator \"/\""))
     #expect(!run.out.contains(user.password) && !run.err.contains(user.password))
   }
