@@ -196,20 +196,7 @@ public final class CyrusServer: @unchecked Sendable {
     stopped = true
     if let pid = masterPID {
       // The master stops its children and exits on SIGTERM.
-      kill(pid, SIGTERM)
-      var status: Int32 = 0
-      var exited = false
-      for _ in 0..<100 {
-        if waitpid(pid, &status, WNOHANG) == pid {
-          exited = true
-          break
-        }
-        usleep(50_000)
-      }
-      if !exited {
-        kill(pid, SIGKILL)
-        Subprocess.wait(for: pid)
-      }
+      Subprocess.terminate(pid)
     }
     if ProcessInfo.processInfo.environment["MAILFERRY_KEEP_TEST_FILES"] == nil {
       try? FileManager.default.removeItem(atPath: directory)

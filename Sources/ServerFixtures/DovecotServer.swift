@@ -315,7 +315,7 @@ public final class DovecotServer: @unchecked Sendable {
     let ports =
       flavor.offersTLS ? [imapPort, imapsPort, pop3Port, pop3sPort, lmtpPort] : [imapPort, pop3Port, lmtpPort]
     for port in ports {
-      while !Self.accepts(port: port) {
+      while !LoopbackProbe.accepts(port: port) {
         var status: Int32 = 0
         if waitpid(pid, &status, WNOHANG) == pid {
           let startup = (try? String(contentsOfFile: "\(directory)/log/startup.log", encoding: .utf8)) ?? ""
@@ -334,20 +334,7 @@ public final class DovecotServer: @unchecked Sendable {
     guard !stopped else { return }
     stopped = true
     if let pid = masterPID {
-      kill(pid, SIGTERM)
-      var status: Int32 = 0
-      var exited = false
-      for _ in 0..<100 {
-        if waitpid(pid, &status, WNOHANG) == pid {
-          exited = true
-          break
-        }
-        usleep(50_000)
-      }
-      if !exited {
-        kill(pid, SIGKILL)
-        Subprocess.wait(for: pid)
-      }
+      Subprocess.terminate(pid)
     }
     if ProcessInfo.processInfo.environment["MAILFERRY_KEEP_TEST_FILES"] == nil {
       try? FileManager.default.removeItem(atPath: directory)
@@ -358,20 +345,6 @@ public final class DovecotServer: @unchecked Sendable {
   public func logTail(lines: Int = 20) -> String {
     guard let log = try? String(contentsOfFile: "\(directory)/log/dovecot.log", encoding: .utf8) else { return "" }
     return log.split(separator: "\n").suffix(lines).joined(separator: "\n")
-  }
-
-  private static func accepts(port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = UInt16(port).bigEndian
-    return withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
-    } == 0
   }
 
   private static func makeDirectory() throws -> String {

@@ -59,26 +59,9 @@ public final class OAuthTokenService: @unchecked Sendable {
   }
 
   public init() throws {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw FixtureError("socket: \(String(cString: strerror(errno)))") }
-    var reuse: Int32 = 1
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    guard bound == 0, listen(fd, 64) == 0 else {
-      close(fd)
-      throw FixtureError("cannot listen on a loopback port: \(String(cString: strerror(errno)))")
-    }
-    _ = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
+    let (fd, freePort) = try LoopbackListener.open(backlog: 64, purpose: "token service")
     listener = fd
-    port = Int(UInt16(bigEndian: address.sin_port))
+    port = freePort
     let thread = Thread { [self] in acceptLoop() }
     thread.name = "OAuthTokenService"
     thread.start()

@@ -165,7 +165,7 @@ public final class PostfixServer: @unchecked Sendable {
   // MARK: Lifecycle
 
   private func start() throws {
-    guard Self.accepts(port: dovecot.authPort) else {
+    guard LoopbackProbe.accepts(port: dovecot.authPort) else {
       throw FixtureError("Dovecot's auth listener on port \(dovecot.authPort) does not answer: is the Dovecot stopped?")
     }
     let daemonDirectory = try Subprocess.run(["postconf", "-c", configDirectory, "-h", "daemon_directory"]).stdout
@@ -255,20 +255,7 @@ public final class PostfixServer: @unchecked Sendable {
     stopped = true
     if let pid = masterPID {
       // The master passes SIGTERM on to its process group and exits, within 0.1 s here.
-      kill(pid, SIGTERM)
-      var status: Int32 = 0
-      var exited = false
-      for _ in 0..<100 {
-        if waitpid(pid, &status, WNOHANG) == pid {
-          exited = true
-          break
-        }
-        usleep(50_000)
-      }
-      if !exited {
-        kill(-pid, SIGKILL)
-        Subprocess.wait(for: pid)
-      }
+      Subprocess.terminate(pid, group: true)
     }
     if ProcessInfo.processInfo.environment["MAILFERRY_KEEP_TEST_FILES"] == nil {
       try? FileManager.default.removeItem(atPath: directory)
@@ -430,17 +417,4 @@ public final class PostfixServer: @unchecked Sendable {
     return path
   }
 
-  private static func accepts(port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = UInt16(port).bigEndian
-    return withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
-    } == 0
-  }
 }

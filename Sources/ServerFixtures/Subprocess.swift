@@ -56,6 +56,19 @@ public enum Subprocess {
   }
 
   /// Starts `arguments` in the background with stdout and stderr appended to `logFile`.
+  /// Asks `pid` to stop (SIGTERM), waits up to 5 s, then kills it, or its whole process
+  /// group when `group` (a server master whose children outlive it otherwise).
+  public static func terminate(_ pid: pid_t, group: Bool = false) {
+    kill(pid, SIGTERM)
+    var status: Int32 = 0
+    for _ in 0..<100 {
+      if waitpid(pid, &status, WNOHANG) == pid { return }
+      usleep(50_000)
+    }
+    kill(group ? -pid : pid, SIGKILL)
+    wait(for: pid)
+  }
+
   public static func start(_ arguments: [String], logFile: String) throws -> pid_t {
     let log = open(logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
     guard log >= 0 else { throw FixtureError("cannot open \(logFile): \(String(cString: strerror(errno)))") }

@@ -31,24 +31,9 @@ public final class TCPProxy: @unchecked Sendable {
     self.upstreamPort = upstreamPort
     makeClientToServer = clientToServer
     makeServerToClient = serverToClient
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw FixtureError("proxy: socket failed: errno \(errno)") }
-    var reuse: Int32 = 1
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
-    var address = Self.loopback(port: 0)
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    guard bound == 0, listen(fd, 32) == 0 else {
-      close(fd)
-      throw FixtureError("proxy: cannot listen on loopback: errno \(errno)")
-    }
-    _ = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
+    let (fd, freePort) = try LoopbackListener.open(purpose: "proxy")
     listener = fd
-    port = Int(UInt16(bigEndian: address.sin_port))
+    port = freePort
     let thread = Thread { [self] in acceptLoop() }
     thread.start()
   }
