@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import MailCore
+import Storage
 
 /// The `mailferry` command: dispatches to a subcommand and turns its errors into messages
 /// and an exit status. The executable is a one-line call to `main`.
@@ -52,8 +53,9 @@ public enum MailFerryCommandLine {
       return .usage
     } catch {
       report(error, console: console)
-      // Throttled past --max-wait before the job began: it passes, run again later.
-      return error is ThrottleBudgetExhausted ? .temporary : .failure
+      // Throttled past --max-wait before the job began, or another run holds the job or
+      // archive: it passes, run again later.
+      return error is ThrottleBudgetExhausted || error is LockHeldError ? .temporary : .failure
     }
   }
 }

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import MailCore
 import POP3Endpoint
+import Storage
 import Transport
 
 /// `mailferry migrate SOURCE TARGET`: copies an account, exactly once, resumable.
@@ -112,6 +113,15 @@ struct MigrateCommand: Subcommand {
     let quiet = arguments.flag("quiet") || json
     let dryRun = options.dryRun
     try arguments.checkAllApply(to: sides.description)
+    // One run per job at a time: a second run of the same job would copy what the first
+    // has in flight. A killed run's lock goes with its process. An archive target has its
+    // own writers' lock (and keeps the state inside it).
+    var jobLock: ExclusiveLock?
+    if !dryRun && sides.target.archivePath == nil {
+      try FileSecurity.createPrivateDirectory(atPath: (statePath as NSString).deletingLastPathComponent)
+      jobLock = try ExclusiveLock.acquire(path: statePath + ".lock", purpose: "\(Self.spec.name) \(sides.description)")
+    }
+    defer { jobLock?.release() }
     var sides = sides
     let waits = ThrottleWaits(policy: options.throttling)
     try sides.connect(waits: waits)

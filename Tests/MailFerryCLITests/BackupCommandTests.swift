@@ -233,7 +233,7 @@ import Transport
     let lock = try ExclusiveLock.acquire(path: archivePath + "/lock", purpose: "backup")
     defer { lock.release() }
     let blocked = CapturedRun(["backup", url(sourceUser), archivePath] + sourceOptions)
-    #expect(blocked.status == .failure)
+    #expect(blocked.status == .temporary)
     #expect(blocked.err.contains("is held by another MailFerry run (pid \(getpid()), backup, since"), "\(blocked.err)")
     #expect(blocked.err.contains("hint: the previous run is still going"))
 

@@ -1,5 +1,6 @@
 import Foundation
 import ServerFixtures
+import Storage
 import Testing
 
 @testable import MailFerryCLI
@@ -16,6 +17,20 @@ extension MigrateCommandTests {
       let object = try JSONSerialization.jsonObject(with: Data(line.utf8))
       return try #require(object as? [String: Any], "not a JSON object: \(line)")
     }
+  }
+
+  @Test func aSecondRunOfTheSameJobStopsAtOnceAsTemporary() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try fill(folders: ["INBOX": 3])
+    let lock = try ExclusiveLock.acquire(path: "\(directory)/state.sqlite.lock", purpose: "migrate (a first run)")
+    let blocked = CapturedRun(["migrate", sourceURL, targetURL] + common)
+    #expect(blocked.status == .temporary, "\(blocked.err)")
+    #expect(blocked.err.contains("state.sqlite.lock is held by another MailFerry run"), "\(blocked.err)")
+    #expect(blocked.err.contains("migrate (a first run)"))
+    #expect(try contents(targetServer, targetUser).isEmpty, "nothing was copied")
+    lock.release()
+    let run = CapturedRun(["migrate", sourceURL, targetURL] + common)
+    #expect(run.status == .success, "\(run.err)")
   }
 
   @Test func jsonLinesDescribeEveryStepAndEndWithTheReport() throws {
