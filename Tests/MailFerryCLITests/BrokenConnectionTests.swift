@@ -85,11 +85,12 @@ import Transport
   }
 
   /// Runs `arguments` until a run exits 0, at most `maxRuns` times; returns the runs made.
-  /// Pauses before a reconnect are shortened (`MAILFERRY_BACKOFF_SCALE`).
-  func rerunUntilDone(_ arguments: [String]) throws -> Int {
+  /// Pauses before a reconnect are shortened (`MAILFERRY_BACKOFF_SCALE`); a server silent
+  /// for `timeout` seconds is given up.
+  func rerunUntilDone(_ arguments: [String], timeout: Int = 10) throws -> Int {
     for run in 1...Self.maxRuns {
       let result = try Subprocess.run(
-        [binary] + arguments + ["--quiet", "--timeout", "10"], environment: ["MAILFERRY_BACKOFF_SCALE": "0.01"],
+        [binary] + arguments + ["--quiet", "--timeout", "\(timeout)"], environment: ["MAILFERRY_BACKOFF_SCALE": "0.01"],
         check: false)
       if result.status == 0 { return run }
     }
@@ -118,16 +119,18 @@ import Transport
     print("IMAP → IMAP: \(runs) runs, \(proxy.connectionCount) connections, faults \(proxy.faults)")
   }
 
+  /// Here stalls outlast `--timeout`: the client gives up on the silent server and reconnects.
   @Test func pop3DownloadThroughBrokenConnectionsEndsExact() throws {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     for number in 1...20 { try server.deliver(Self.message("pop", number), to: sourceUser.name) }
     let proxy = try FaultInjectingProxy(
       upstreamPort: server.pop3Port,
-      plan: .random(seed: 2, rate: 0.9, span: 20_000, kinds: Self.streamFaults, slowRate: 2 << 20))
+      plan: .random(
+        seed: 2, rate: 0.9, span: 20_000, kinds: Self.streamFaults, stallSeconds: 1.5, slowRate: 2 << 20))
     defer { proxy.stop() }
     let runs = try rerunUntilDone(
       ["migrate", "pop3://\(sourceUser.name)@localhost:\(proxy.port)", imapURL(targetUser, port: server.imapPort)]
-        + ["--allow-plaintext", "--batch", "5", "--state", "\(directory)/state.sqlite"] + passwords)
+        + ["--allow-plaintext", "--batch", "5", "--state", "\(directory)/state.sqlite"] + passwords, timeout: 1)
     #expect(try contents(targetUser)["INBOX"] == contents(sourceUser)["INBOX"])
     #expect(proxy.faults[.cut, default: 0] >= 3, "\(proxy.faults)")
     print("POP3 → IMAP: \(runs) runs, \(proxy.connectionCount) connections, faults \(proxy.faults)")
