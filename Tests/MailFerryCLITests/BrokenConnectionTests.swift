@@ -141,7 +141,7 @@ import Transport
     try fill(10, folders: ["INBOX", "Lists"])
     let proxy = try FaultInjectingProxy(
       upstreamPort: server.imapPort,
-      plan: .random(seed: 3, rate: 0.9, span: 20_000, kinds: Self.imapFaults, slowRate: 2 << 20))
+      plan: .random(seed: 3, rate: 1, span: 20_000, kinds: Self.imapFaults, slowRate: 2 << 20))
     defer { proxy.stop() }
     let archive = "\(directory)/archive"
     let backupRuns = try rerunUntilDone(
