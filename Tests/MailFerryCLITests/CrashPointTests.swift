@@ -1,5 +1,6 @@
 import Archive
 import Foundation
+import IMAPEndpoint
 import MailCore
 import ServerFixtures
 import Testing
@@ -150,6 +151,49 @@ import Testing
       let copied = try backup.contents(target)["From POP"]?.map { String($0.prefix(64)) }.sorted()
       #expect(copied == maildrop, "after \(point.rawValue):\(count)")
     }
+  }
+}
+
+extension CrashPointTests {
+  /// LMTP cannot be searched afterwards, so a delivery killed after the server accepted it
+  /// and before the commit is sent again: exactly the one message in doubt arrives twice
+  /// (docs/cli.md), and a kill anywhere else doubles nothing.
+  @Test func imapToLMTPDoublesOnlyTheOneMessageInDoubt() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let server = backup.server
+    let recipient = try server.createUser("crashlmtp")
+    let migrate =
+      [
+        "migrate", backup.url(backup.sourceUser), "lmtp://localhost:\(server.lmtpPort)", "--quiet",
+        "--rcpt", PostfixServer.address(of: recipient.name), "--mail-from", "sender@example.org",
+        "--connections", "1",
+      ]
+      + ["--source-password-file", "\(directory)/source.pw", "--ca-file", server.caFile]
+      + ["--state", "\(directory)/lmtp.sqlite"]
+    var expectedDoubles = 0
+    for (round, (point, count)) in Self.cases(Self.enginePoints).enumerated() {
+      try backup.fill(backup.sourceUser, folders: ["INBOX": 4], offset: round * 10 + 1)
+      try crashThenResume(migrate, at: point, count: count)
+      if point == .afterStore { expectedDoubles += 1 }
+      let originals = try messages(of: backup.sourceUser)
+      let delivered = try messages(of: recipient)
+      let copies = originals.map { original in
+        delivered.filter { $0.suffix(original.count).elementsEqual(original) }.count
+      }
+      let armed = "\(point.rawValue):\(count)"
+      #expect(copies.allSatisfy { $0 >= 1 }, "lost after \(armed)")
+      #expect(delivered.count == copies.reduce(0, +), "after \(armed)")
+      #expect(delivered.count - originals.count == expectedDoubles, "after \(armed)")
+    }
+  }
+
+  /// The bytes of every message in `user`'s INBOX.
+  func messages(of user: DovecotServer.User) throws -> [[UInt8]] {
+    let client = try backup.client(user)
+    defer { client.logout() }
+    try client.select(client.mailboxName("INBOX"), readOnly: true)
+    let uids = try client.uidSearch(.all)
+    return uids.isEmpty ? [] : try client.fetchMessages(uids).map(\.bytes)
   }
 }
 
