@@ -154,7 +154,8 @@ extension Archive {
         }
         let compressed = try GzipWriter.compress(member, level: compressionLevel)
         let dataPath = layout.dataPath(directory: current.directory, file: file.name)
-        try appendDurably(compressed, to: dataPath, committedLength: file.dataLength)
+        try appendDurably(
+          compressed, to: dataPath, committedLength: file.dataLength, crashPoints: (.insideMember, .afterDataWrite))
         for (index, message, blob) in pendingStored {
           let location = ManifestLocation(
             memberOffset: file.dataLength, recordOffset: newBlobs[blob].offset, recordLength: newBlobs[blob].length)
@@ -168,6 +169,7 @@ extension Archive {
         file.dataLength += compressed.count
       }
       file.manifestLength += try appendManifest(lines, folder: current, file: file)
+      CrashPoint.afterManifest.reached()
       do {
         try catalog.commit(folder: current.id, nextUID: nextUID, file: file, blobs: blobs, rows: rows)
       } catch {
@@ -252,8 +254,12 @@ extension Archive {
   }
 
   /// Writes `bytes` at `committedLength` (cutting off anything an interrupted write left
-  /// there) and syncs the file.
-  private func appendDurably(_ bytes: [UInt8], to path: String, committedLength: Int) throws {
+  /// there) and syncs the file. `crashPoints` (tests only) are reached halfway through the
+  /// write and before the sync.
+  private func appendDurably(
+    _ bytes: [UInt8], to path: String, committedLength: Int,
+    crashPoints: (halfway: CrashPoint, beforeSync: CrashPoint)? = nil
+  ) throws {
     let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
     guard descriptor >= 0 else { throw FileError(path: path, operation: "open", errno: errno) }
     defer { close(descriptor) }
@@ -263,7 +269,15 @@ extension Archive {
       throw FileError(path: path, operation: "truncate torn tail", errno: errno)
     }
     do {
-      try DurableFile.writeAll(bytes, to: descriptor, at: committedLength, path: path)
+      if let crashPoints, crashPoints.halfway.isArmed {
+        let half = bytes.count / 2
+        try DurableFile.writeAll(Array(bytes[..<half]), to: descriptor, at: committedLength, path: path)
+        crashPoints.halfway.reached()
+        try DurableFile.writeAll(Array(bytes[half...]), to: descriptor, at: committedLength + half, path: path)
+      } else {
+        try DurableFile.writeAll(bytes, to: descriptor, at: committedLength, path: path)
+      }
+      crashPoints?.beforeSync.reached()
       if fsync(descriptor) != 0 { throw FileError(path: path, operation: "sync", errno: errno) }
     } catch {
       // A full disk mid-write: leave the file as committed, so nothing half-written stays.

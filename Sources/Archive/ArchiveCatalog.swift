@@ -130,6 +130,7 @@ final class ArchiveCatalog {
           .int(blob.recordOffset), .int(blob.recordLength))
       }
       for row in rows { try insert(row, folder: folder) }
+      CrashPoint.insideCatalogCommit.reached()
       try database.run(
         "UPDATE files SET data_length = ?, manifest_length = ? WHERE id = ?", .int(file.dataLength),
         .int(file.manifestLength), .integer(file.id))

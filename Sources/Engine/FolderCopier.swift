@@ -273,6 +273,7 @@ final class FolderCopier {
     validity: UInt32, sinkFolder: SinkFolderState?, progress: inout Progress, counts: inout (copied: Int, refused: Int)
   ) throws {
     try store.recordIntent(folder: state.id, run: run, messages: toCopy.map(\.record))
+    CrashPoint.afterIntent.reached()
     let outgoing = toCopy.map { message, _, bytes in
       MessageToStore(
         bytes: bytes, flags: flags(message.flags + labelKeywords(message), sinkFolder: sinkFolder),
@@ -292,6 +293,7 @@ final class FolderCopier {
         folder: state.id, sourceUIDValidity: validity, sourceUIDs: toCopy.map(\.record.sourceUID))
       throw error
     }
+    CrashPoint.afterStore.reached()
     let findings = try checkStored(toCopy.map { ($0.record, $0.bytes) }, outcomes: outcomes)
 
     var copies: [(sourceUID: UInt32, targetUID: UInt32?)] = []
@@ -347,6 +349,7 @@ final class FolderCopier {
     try store.commitCopied(
       folder: state.id, sourceUIDValidity: validity, copies: copies, targetUIDValidity: sinkFolder?.validity,
       lastUID: progress.advance())
+    CrashPoint.afterCommit.reached()
     counts.copied += copies.count
     counts.refused += notCopied.count
   }

@@ -265,7 +265,7 @@ public final class Migration: @unchecked Sendable {
           attempt += 1
           if Self.isRetryable(error) && attempt <= options.retries && !stopFlag.isSet {
             events(.reconnecting(source: folder.source.name, reason: "\(error)"))
-            Thread.sleep(forTimeInterval: min(30, 0.5 * pow(2, Double(attempt - 1))))
+            Thread.sleep(forTimeInterval: min(30, 0.5 * pow(2, Double(attempt - 1))) * options.throttling.scale)
             continue
           }
           failed = true

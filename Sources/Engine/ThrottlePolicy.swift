@@ -8,7 +8,8 @@ public struct ThrottlePolicy: Sendable, Equatable {
   /// The first pause's upper bound; each further pause in a row doubles it, up to `pauseCap`.
   public var firstPause: Duration = .seconds(1)
   public var pauseCap: Duration = .seconds(300)
-  /// Multiplies every pause (and a server's suggested delay); for tests only
+  /// Multiplies every pause (and a server's suggested delay, and the pause before a
+  /// reconnect); for tests only
   /// (`MAILFERRY_BACKOFF_SCALE`), so they need not wait real seconds.
   public var scale: Double = 1
   /// The job's own cap on what it moves per second (`--max-rate`), shared by all connections.

@@ -308,7 +308,8 @@ import Transport
     let backup =
       [binary, "backup", url(sourceUser), archivePath, "--quiet", "--batch", "10", "--connections", "1"]
       + ["--compression", "9"] + sourceOptions
-    let backupKills = try killRepeatedly(backup, rounds: 8, progress: archivedCount, total: total)
+    let backupKills = try killRepeatedly(
+      backup, rounds: 8, progress: archivedCount, total: total, states: { [archivePath + "/state"] })
     let finalBackup = try Subprocess.run(backup, check: false)
     #expect(finalBackup.status == 0, "\(finalBackup.stderr)")
     let archive = try Archive(path: archivePath, create: false)
@@ -322,16 +323,22 @@ import Transport
 
     let target = try server.createUser("bkill")
     try password(target, name: "kill")
-    let restore = [binary, "restore", archivePath, url(target), "--quiet", "--batch", "10"] + restoreOptions("kill")
+    let restoreState = "\(directory)/restore.sqlite"
+    let restore =
+      [binary, "restore", archivePath, url(target), "--quiet", "--batch", "10", "--state", restoreState]
+      + restoreOptions("kill")
     // Progress by STATUS counts: fetching every message to count them would be slower than
     // the restore itself on a loaded machine, and the kills would land after it finished.
     let restoreKills = try killRepeatedly(
-      restore, rounds: 8, progress: { (try? storedCount(target)) ?? 0 }, total: total)
+      restore, rounds: 8, progress: { (try? storedCount(target)) ?? 0 }, total: total, states: { [restoreState] })
     let finalRestore = try Subprocess.run(restore, check: false)
     #expect(finalRestore.status == 0, "\(finalRestore.stderr)")
     let restored = try contents(target)
     #expect(restored == source, "\(restored.mapValues(\.count)) vs \(source.mapValues(\.count))")
     #expect(backupKills.partial > 0 && restoreKills.partial > 0, "no kill interrupted a transfer")
+    // At least one kill landed between a batch's intent and its commit (pending rows left in
+    // the checkpoint); CrashPointTests cover that window deterministically, point by point.
+    #expect(backupKills.inFlight > 0 && restoreKills.inFlight > 0, "no kill left a batch in flight")
     print("backup kills:", backupKills, "restore kills:", restoreKills)
   }
 
@@ -395,8 +402,6 @@ import Transport
     #expect(try archive.verify().isIntact)
   }
 
-  /// Starts `command`, waits until `progress` moves, kills it at a random moment soon after;
-  /// `rounds` times. Returns how many kills there were and how many left a partial result.
   /// Messages in all of an account's folders, by STATUS.
   func storedCount(_ user: DovecotServer.User) throws -> Int {
     let client = try client(user)
@@ -406,15 +411,22 @@ import Transport
     }
   }
 
+  /// Starts `command`, waits until `progress` moves, kills it at a random moment soon after;
+  /// `rounds` times, and more (up to twice as many) until a kill has left a batch in flight:
+  /// `pending` rows in the checkpoint files `states` gives (files, or directories of them).
+  /// Returns how many kills there were, how many left a partial result, and how many a
+  /// batch in flight.
   func killRepeatedly(
-    _ command: [String], rounds: Int, progress: () -> Int, total: Int
+    _ command: [String], rounds: Int, progress: () -> Int, total: Int, states: () -> [String]
   ) throws -> (
-    kills: Int, partial: Int
+    kills: Int, partial: Int, inFlight: Int
   ) {
     var random = SystemRandomNumberGenerator()
     var kills = 0
     var partial = 0
-    for round in 0..<rounds {
+    var inFlight = 0
+    for round in 0..<(2 * rounds) {
+      if round >= rounds && inFlight > 0 { break }
       let before = progress()
       if before >= total { break }
       let pid = try Subprocess.start(command, logFile: "\(directory)/kill-\(round).log")
@@ -435,8 +447,27 @@ import Transport
       Subprocess.wait(for: pid)
       let now = progress()
       if now > 0 && now < total { partial += 1 }
+      if try Self.pendingRows(in: states()) > 0 { inFlight += 1 }
     }
-    return (kills, partial)
+    return (kills, partial, inFlight)
+  }
+
+  /// `pending` message rows in these checkpoint files (or the files of these directories).
+  static func pendingRows(in paths: [String]) throws -> Int {
+    var files: [String] = []
+    for path in paths {
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+      files +=
+        isDirectory.boolValue
+        ? try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".sqlite") }
+          .map { "\(path)/\($0)" } : [path]
+    }
+    return try files.reduce(0) { total, file in
+      let result = try Subprocess.run(
+        ["sqlite3", "-readonly", file, "SELECT count(*) FROM messages WHERE state = 'pending'"], check: false)
+      return total + (Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
+    }
   }
 
   static func bytes(fromHex text: Substring) -> [UInt8] {
