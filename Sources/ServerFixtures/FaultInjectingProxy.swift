@@ -22,24 +22,9 @@ public final class FaultInjectingProxy: @unchecked Sendable {
   public init(upstreamPort: Int, plan: FaultPlan) throws {
     self.upstreamPort = upstreamPort
     self.plan = plan
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw FixtureError("fault proxy: socket failed: errno \(errno)") }
-    var reuse: Int32 = 1
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
-    var address = TCPProxy.loopback(port: 0)
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    guard bound == 0, listen(fd, 32) == 0 else {
-      close(fd)
-      throw FixtureError("fault proxy: cannot listen on loopback: errno \(errno)")
-    }
-    _ = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
+    let (fd, freePort) = try LoopbackListener.open(purpose: "fault proxy")
     listener = fd
-    port = Int(UInt16(bigEndian: address.sin_port))
+    port = freePort
     Thread { [self] in acceptLoop() }.start()
   }
 
@@ -76,15 +61,9 @@ public final class FaultInjectingProxy: @unchecked Sendable {
         if errno == EINTR { continue }
         return
       }
-      let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-      var address = TCPProxy.loopback(port: upstreamPort)
-      let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-          connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-      }
+      let (upstream, isConnected) = LoopbackListener.connectSocket(to: upstreamPort)
       let fault: ConnectionFault? = lock.withLock {
-        guard !stopped, connected == 0 else { return nil }
+        guard !stopped, isConnected else { return nil }
         sockets += [client, upstream]
         connections += 1
         return plan.fault(connections - 1)

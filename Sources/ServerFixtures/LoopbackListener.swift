@@ -26,4 +26,17 @@ enum LoopbackListener {
     }
     return (fd, Int(UInt16(bigEndian: address.sin_port)))
   }
+
+  /// A socket connected to 127.0.0.1:`port`, and whether the connection was made (the
+  /// socket is returned either way, for the caller to close).
+  static func connectSocket(to port: Int) -> (fd: Int32, connected: Bool) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = TCPProxy.loopback(port: port)
+    let result = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    }
+    return (fd, result == 0)
+  }
 }

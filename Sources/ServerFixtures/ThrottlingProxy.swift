@@ -92,15 +92,9 @@ public final class ThrottlingProxy: @unchecked Sendable {
         if errno == EINTR { continue }
         return
       }
-      let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-      var address = TCPProxy.loopback(port: upstreamPort)
-      let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-          connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-      }
+      let (upstream, isConnected) = LoopbackListener.connectSocket(to: upstreamPort)
       let accepted: Bool = lock.withLock {
-        guard !stopped, connected == 0 else { return false }
+        guard !stopped, isConnected else { return false }
         sockets += [client, upstream]
         return true
       }
