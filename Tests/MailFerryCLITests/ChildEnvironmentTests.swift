@@ -11,10 +11,14 @@ import Testing
     "MAILFERRY_CHILDTEST_TOKEN",
   ]
 
-  init() {
-    for name in Self.secrets { setenv(name, "s3cret-\(name)", 1) }
+  /// Set once for the process: `setenv` while other tests' threads read the environment
+  /// is best done as rarely as possible.
+  static let prepared: Void = {
+    for name in secrets { setenv(name, "s3cret-\(name)", 1) }
     setenv("MAILFERRY_CHILDTEST_HARMLESS", "kept", 1)
-  }
+  }()
+
+  init() { Self.prepared }
 
   func mailFerryLines(_ file: String) throws -> [String] {
     try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map(String.init)
