@@ -37,7 +37,9 @@ public enum ArchiveError: UserFacingError, Equatable, Sendable {
     case .catalogMissing(let path):
       return "\(path) has data files but no catalog.sqlite"
     case .badName(let archive, let name):
-      return "\(archive): the catalog names '\(name)', which is not a folder directory or data file of an archive"
+      return
+        "\(archive): the catalog names '\(name)', which is not a folder directory or data file of an archive "
+        + "(or is a symbolic link)"
     }
   }
 

@@ -1,6 +1,12 @@
 import Foundation
 import MailCore
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// Where things live inside an archive directory (docs/archive-format.md):
 ///
 ///     DIR/mailferry-archive            format marker
@@ -32,13 +38,24 @@ public struct ArchiveLayout: Sendable, Equatable {
   /// (a tampered catalog must not reach outside `folders/`).
   public func folderPath(directory: String) throws -> String {
     guard Self.isFolderDirectory(directory) else { throw ArchiveError.badName(archive: root, name: directory) }
-    return foldersPath + "/" + directory
+    let path = foldersPath + "/" + directory
+    // An archive from elsewhere may hold a symbolic link that leads out of it.
+    guard !Self.isSymbolicLink(path) else { throw ArchiveError.badName(archive: root, name: directory) }
+    return path
   }
 
   /// A data file's or manifest's path; throws unless both names are ones this layout makes.
   public func dataPath(directory: String, file: String) throws -> String {
     guard Self.isDataOrManifestName(file) else { throw ArchiveError.badName(archive: root, name: file) }
-    return try folderPath(directory: directory) + "/" + file
+    let path = try folderPath(directory: directory) + "/" + file
+    guard !Self.isSymbolicLink(path) else { throw ArchiveError.badName(archive: root, name: directory + "/" + file) }
+    return path
+  }
+
+  /// Whether `path` is a symbolic link (false when it does not exist).
+  static func isSymbolicLink(_ path: String) -> Bool {
+    var status = stat()
+    return lstat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFLNK
   }
 
   /// Whether `directory` could be a folder directory: 1 to 255 bytes of `A-Z a-z 0-9 - _ . % ~`,

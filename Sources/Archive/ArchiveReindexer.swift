@@ -39,7 +39,9 @@ public enum ArchiveReindexer {
       var state = RebuildState()
       let directories = try FileManager.default.contentsOfDirectory(atPath: layout.foldersPath).sorted()
       for directory in directories where !directory.hasPrefix(".") {
-        guard ArchiveLayout.isFolderDirectory(directory) else {
+        guard ArchiveLayout.isFolderDirectory(directory),
+          !ArchiveLayout.isSymbolicLink(layout.foldersPath + "/" + directory)
+        else {
           report.notes.append("\(layout.foldersPath)/\(directory): not a folder directory of an archive; left alone")
           continue
         }

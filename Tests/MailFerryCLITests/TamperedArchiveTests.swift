@@ -42,7 +42,9 @@ import Testing
     #expect(run.err.contains("mailferry archive reindex"), "\(what): \(run.err)")
   }
 
-  @Test(arguments: ["directory", "file"]) func catalogPathsOutsideTheArchiveAreRefused(_ field: String) throws {
+  @Test(arguments: ["directory", "file", "symlink"]) func catalogPathsOutsideTheArchiveAreRefused(
+    _ field: String
+  ) throws {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let source = "\(directory)/Maildir"
     let archive = "\(directory)/archive"
@@ -60,10 +62,13 @@ import Testing
       try bytes.write(to: URL(fileURLWithPath: "\(victim)/\(name)"))
     }
     let before = try snapshot(victim)
-    if field == "directory" {
-      try sqlite("\(archive)/catalog.sqlite", "UPDATE folders SET directory = '../../victimdir'")
-    } else {
-      try sqlite("\(archive)/catalog.sqlite", "UPDATE files SET name = '../../../victimdir/000001.mbox.gz'")
+    switch field {
+    case "directory": try sqlite("\(archive)/catalog.sqlite", "UPDATE folders SET directory = '../../victimdir'")
+    case "file": try sqlite("\(archive)/catalog.sqlite", "UPDATE files SET name = '../../../victimdir/000001.mbox.gz'")
+    default:
+      // The folder's directory itself replaced by a link that leads out of the archive.
+      try FileManager.default.removeItem(atPath: "\(archive)/folders/INBOX")
+      try FileManager.default.createSymbolicLink(atPath: "\(archive)/folders/INBOX", withDestinationPath: victim)
     }
     try maildir(source, first: 3, count: 1)
 
