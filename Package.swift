@@ -93,6 +93,7 @@ let package = Package(
     .testTarget(name: "IMAPCodecTests", dependencies: ["IMAPCodec", "MailCore"]),
     .testTarget(name: "POP3CodecTests", dependencies: ["POP3Codec"]),
     .testTarget(name: "SMTPCodecTests", dependencies: ["SMTPCodec"]),
+    .testTarget(name: "FuzzTests", dependencies: ["Archive", "MailCore", "POP3Codec", "SMTPCodec", "Storage"]),
     .testTarget(
       name: "EndpointsTests",
       dependencies: [

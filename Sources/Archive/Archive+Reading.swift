@@ -18,7 +18,7 @@ extension Archive {
       return MemberKey(directory: location.directory, file: location.file, offset: location.memberOffset)
     }
     for (member, indices) in groups.sorted(by: { ($0.key.file, $0.key.offset) < ($1.key.file, $1.key.offset) }) {
-      let path = layout.dataPath(directory: member.directory, file: member.file)
+      let path = try layout.dataPath(directory: member.directory, file: member.file)
       let needed = indices.map { messages[$0].location.recordOffset + messages[$0].location.recordLength }.max() ?? 0
       let plain = try MemberReader.decompress(path: path, memberOffset: member.offset, upTo: needed)
       for index in indices {

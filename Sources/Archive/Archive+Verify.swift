@@ -28,7 +28,7 @@ extension Archive {
       result.messages += try catalog.count(folder: folder.id)
       for file in try catalog.files(folder: folder.id) {
         result.files += 1
-        let path = layout.dataPath(directory: folder.directory, file: file.name)
+        let path = try layout.dataPath(directory: folder.directory, file: file.name)
         progress(path)
         try checkLengths(folder: folder, file: file, into: &result)
         try checkMembers(folder: folder, file: file, path: path, into: &result)
@@ -47,7 +47,7 @@ extension Archive {
   private func checkLengths(folder: ArchiveFolder, file: CatalogFile, into result: inout ArchiveVerification) throws {
     let manifest = ArchiveLayout.manifestName(forDataFile: file.name)
     for (name, committed) in [(file.name, file.dataLength), (manifest, file.manifestLength)] {
-      let path = layout.dataPath(directory: folder.directory, file: name)
+      let path = try layout.dataPath(directory: folder.directory, file: name)
       guard let size = DurableFile.size(ofPath: path) else {
         result.problems.append("\(path): missing (the catalog has \(committed) committed bytes in it)")
         continue

@@ -77,9 +77,9 @@ extension Archive {
   private func repairTail(folder: ArchiveFolder, file: CatalogFile) throws -> Int {
     var repaired = 0
     for (path, committed) in [
-      (layout.dataPath(directory: folder.directory, file: file.name), file.dataLength),
+      (try layout.dataPath(directory: folder.directory, file: file.name), file.dataLength),
       (
-        layout.dataPath(directory: folder.directory, file: ArchiveLayout.manifestName(forDataFile: file.name)),
+        try layout.dataPath(directory: folder.directory, file: ArchiveLayout.manifestName(forDataFile: file.name)),
         file.manifestLength
       ),
     ] {
@@ -153,7 +153,7 @@ extension Archive {
           file = try startNextFile(after: file, folder: current)
         }
         let compressed = try GzipWriter.compress(member, level: compressionLevel)
-        let dataPath = layout.dataPath(directory: current.directory, file: file.name)
+        let dataPath = try layout.dataPath(directory: current.directory, file: file.name)
         try appendDurably(
           compressed, to: dataPath, committedLength: file.dataLength, crashPoints: (.insideMember, .afterDataWrite))
         for (index, message, blob) in pendingStored {
@@ -248,7 +248,8 @@ extension Archive {
   /// Appends manifest lines at the committed length and syncs; returns the bytes written.
   private func appendManifest(_ lines: [ManifestEntry], folder: ArchiveFolder, file: CatalogFile) throws -> Int {
     let bytes = Array(lines.map { $0.line + "\n" }.joined().utf8)
-    let path = layout.dataPath(directory: folder.directory, file: ArchiveLayout.manifestName(forDataFile: file.name))
+    let path = try layout.dataPath(
+      directory: folder.directory, file: ArchiveLayout.manifestName(forDataFile: file.name))
     try appendDurably(bytes, to: path, committedLength: file.manifestLength)
     return bytes.count
   }

@@ -16,6 +16,9 @@ public enum ArchiveError: UserFacingError, Equatable, Sendable {
   case noSuchFolder(name: String)
   /// The catalog is gone but data files are there.
   case catalogMissing(path: String)
+  /// The catalog or a manifest names a directory or file this layout never makes
+  /// (`../x`, `/etc`): it was damaged or tampered with. Nothing outside the archive is opened.
+  case badName(archive: String, name: String)
 
   public var description: String {
     switch self {
@@ -33,6 +36,10 @@ public enum ArchiveError: UserFacingError, Equatable, Sendable {
       return "the archive has no folder '\(name)'"
     case .catalogMissing(let path):
       return "\(path) has data files but no catalog.sqlite"
+    case .badName(let archive, let name):
+      return
+        "\(archive): the catalog names '\(name)', which is not a folder directory or data file of an archive "
+        + "(or is a symbolic link)"
     }
   }
 
@@ -45,6 +52,7 @@ public enum ArchiveError: UserFacingError, Equatable, Sendable {
       return "run 'mailferry archive verify DIR' to see what is damaged, then 'mailferry archive reindex DIR'"
     case .noSuchFolder: return "'mailferry archive list DIR' shows the folders"
     case .catalogMissing: return "rebuild it from the data files with 'mailferry archive reindex DIR'"
+    case .badName: return "the catalog is damaged or was tampered with: rebuild it with 'mailferry archive reindex DIR'"
     }
   }
 

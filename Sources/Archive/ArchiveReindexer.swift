@@ -39,6 +39,12 @@ public enum ArchiveReindexer {
       var state = RebuildState()
       let directories = try FileManager.default.contentsOfDirectory(atPath: layout.foldersPath).sorted()
       for directory in directories where !directory.hasPrefix(".") {
+        guard ArchiveLayout.isFolderDirectory(directory),
+          !ArchiveLayout.isSymbolicLink(layout.foldersPath + "/" + directory)
+        else {
+          report.notes.append("\(layout.foldersPath)/\(directory): not a folder directory of an archive; left alone")
+          continue
+        }
         try rebuildFolder(
           directory: directory, layout: layout, catalog: catalog, state: &state, changes: &changes,
           report: &report, progress: progress)
@@ -60,13 +66,14 @@ public enum ArchiveReindexer {
     directory: String, layout: ArchiveLayout, catalog: ArchiveCatalog, state: inout RebuildState,
     changes: inout FileChanges, report: inout ReindexReport, progress: (String) -> Void
   ) throws {
-    let folderPath = layout.folderPath(directory: directory)
+    let folderPath = try layout.folderPath(directory: directory)
     let dataFiles = try FileManager.default.contentsOfDirectory(atPath: folderPath)
       .filter { ArchiveLayout.dataFileNumber($0) != nil }.sorted()
     guard !dataFiles.isEmpty else { return }
     let manifests = try dataFiles.map { dataName in
       try readManifest(
-        layout.dataPath(directory: directory, file: ArchiveLayout.manifestName(forDataFile: dataName)), report: &report)
+        try layout.dataPath(directory: directory, file: ArchiveLayout.manifestName(forDataFile: dataName)),
+        report: &report)
     }
 
     // The folder: the first header line found; its special use from the last one (a change
@@ -102,8 +109,9 @@ public enum ArchiveReindexer {
     var flagChanges: [(UInt32, [String])] = []
 
     for (dataName, manifest) in zip(dataFiles, manifests) {
-      let dataPath = layout.dataPath(directory: directory, file: dataName)
-      let manifestPath = layout.dataPath(directory: directory, file: ArchiveLayout.manifestName(forDataFile: dataName))
+      let dataPath = try layout.dataPath(directory: directory, file: dataName)
+      let manifestPath = try layout.dataPath(
+        directory: directory, file: ArchiveLayout.manifestName(forDataFile: dataName))
       progress(dataPath)
       let file = try catalog.addFile(folder: folder.id, name: dataName, manifestLength: 0)
       report.files += 1

@@ -174,7 +174,8 @@ public struct ManifestMessage: Sendable, Equatable {
     size = try reader.number("size")
     flags = reader.list("flags")
     internalDate = try reader.optionalNumber("date")
-    zoneMinutes = try reader.optionalNumber("zone") ?? 0
+    // A zone means nothing without a date (and is not written back without one).
+    zoneMinutes = internalDate == nil ? 0 : try reader.optionalNumber("zone") ?? 0
     firstSeen = try reader.number("seen")
     if reader.fields["account"] != nil {
       origin = ArchiveOrigin(

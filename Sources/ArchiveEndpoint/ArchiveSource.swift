@@ -58,6 +58,10 @@ public final class ArchiveSource: MessageSource, @unchecked Sendable {
   /// that only those that cannot be read are reported, with the file and offset.
   public func fetchReadable(_ keys: [UInt32]) throws -> (bodies: [UInt32: [UInt8]], unreadable: [UInt32: String]) {
     let messages = try archive.messages(try openFolder(), uids: keys)
+    // A catalog naming files outside the archive stops the job, not one message at a time.
+    for message in messages {
+      _ = try archive.layout.dataPath(directory: message.location.directory, file: message.location.file)
+    }
     var bodies: [UInt32: [UInt8]] = [:]
     var unreadable: [UInt32: String] = [:]
     func take(_ message: ArchivedMessage, _ bytes: [UInt8]) {
@@ -84,7 +88,8 @@ public final class ArchiveSource: MessageSource, @unchecked Sendable {
   }
 
   private func path(of message: ArchivedMessage) -> String {
-    archive.layout.dataPath(directory: message.location.directory, file: message.location.file)
+    (try? archive.layout.dataPath(directory: message.location.directory, file: message.location.file))
+      ?? archive.layout.root
   }
 
   public func flags(changedSince modSeq: UInt64?) throws -> [SourceFlags] {

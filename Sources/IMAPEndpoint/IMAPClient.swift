@@ -368,6 +368,7 @@ public final class IMAPClient: @unchecked Sendable {
 
   /// The next complete response; streamed body bytes go to the current body consumer.
   func nextResponse() throws -> Response {
+    connection.beginResponse()
     while true {
       let step: ResponseParser.Step
       do {

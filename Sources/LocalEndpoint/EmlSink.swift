@@ -42,8 +42,9 @@ public final class EmlSink: MessageSink, @unchecked Sendable {
       for name in try LocalFiles.list(directory).sorted() where !name.hasPrefix(".") {
         let path = LocalFiles.join(directory, name)
         guard LocalFiles.isDirectory(path) else { continue }
-        names.append(prefix + name)
-        try walk(path, prefix: prefix + name + "/", depth: depth + 1)
+        let folder = prefix + LongNames.name(of: name, in: directory)
+        names.append(folder)
+        try walk(path, prefix: folder + "/", depth: depth + 1)
       }
     }
     try walk(root, prefix: "", depth: 0)
@@ -57,11 +58,12 @@ public final class EmlSink: MessageSink, @unchecked Sendable {
   public func open(_ folder: String, forWriting: Bool) throws -> SinkFolderState? {
     folderPath = nil
     files = [:]
-    let path = try directory(of: folder)
+    let (path, levels) = try directory(of: folder)
     if !LocalFiles.isDirectory(path) {
       guard forWriting else { return nil }
       try LocalFiles.makeDirectory(path)
     }
+    if forWriting { for (parent, level) in levels { try LongNames.record(level, in: parent) } }
     var highest: UInt32 = 0
     for name in try LocalFiles.list(path) {
       if forWriting && name.hasPrefix(Self.temporaryPrefix) {
@@ -183,8 +185,14 @@ public final class EmlSink: MessageSink, @unchecked Sendable {
 
   /// `DIR/A/B` for `A/B` (`DIR/INBOX` for INBOX in any case); levels must be non-empty and
   /// not start with `.`.
-  private func directory(of folder: String) throws -> String {
+  /// The folder's directory, with each level and the directory it is in.
+  private func directory(
+    of folder: String
+  ) throws -> (
+    path: String, levels: [(directory: String, level: LongNames.Level)]
+  ) {
     var path = root
+    var levels: [(directory: String, level: LongNames.Level)] = []
     let name = MaildirLayout.isInbox(folder) ? MaildirLayout.inbox : folder
     for level in name.split(separator: Self.separator, omittingEmptySubsequences: false) {
       if level.isEmpty {
@@ -194,9 +202,11 @@ public final class EmlSink: MessageSink, @unchecked Sendable {
         throw LocalStoreError.badFolderName(name: folder, reason: "a level of the name starts with \".\"")
       }
       // A control character in a folder name would end up in a file name: written as %XX.
-      path = LocalFiles.join(path, ControlCharacters.percentEncoded(String(level)))
+      let written = LongNames.level(ControlCharacters.percentEncoded(String(level)))
+      levels.append((path, written))
+      path = LocalFiles.join(path, written.component)
     }
-    return path
+    return (path, levels)
   }
 
   private static func readState(_ path: String) throws -> (validity: UInt32, next: UInt32)? {

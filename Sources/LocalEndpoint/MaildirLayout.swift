@@ -3,7 +3,8 @@ import MailCore
 /// The Maildir++ layout as Dovecot and Courier use it: INBOX is the root's `cur/`, `new/`
 /// and `tmp/`; folder `A.B` (separator `.`) is the directory `.A.B` beside them, its name
 /// written in IMAP modified UTF-7 (`Entwürfe` → `.Entw&APw-rfe`), holding its own
-/// `cur/`, `new/`, `tmp/` and an empty `maildirfolder` file.
+/// `cur/`, `new/`, `tmp/` and an empty `maildirfolder` file. A name too long for one
+/// file name is shortened (`LongNames`).
 enum MaildirLayout {
   static let inbox = "INBOX"
   static let separator: Character = "."
@@ -35,7 +36,7 @@ enum MaildirLayout {
     for entry in try LocalFiles.list(root) where entry.hasPrefix(".") && entry.count > 1 && entry != ".." {
       let path = LocalFiles.join(root, entry)
       guard isMaildir(path) else { continue }
-      let stored = String(entry.dropFirst())
+      let stored = LongNames.name(of: String(entry.dropFirst()), in: root)
       subfolders.append(((try? ModifiedUTF7.decode(stored)) ?? stored, path))
     }
     return found + subfolders.sorted { $0.name < $1.name }
@@ -55,7 +56,16 @@ enum MaildirLayout {
     if folder.split(separator: separator, omittingEmptySubsequences: false).contains(where: \.isEmpty) {
       throw LocalStoreError.badFolderName(name: folder, reason: "a level of the name is empty")
     }
-    return LocalFiles.join(root, "." + ModifiedUTF7.encode(folder))
+    return LocalFiles.join(root, "." + LongNames.component(ModifiedUTF7.encode(folder)))
+  }
+
+  /// Keeps the full name of a folder whose directory name was shortened (`LongNames`),
+  /// once `path` (from `directory(root:folder:)`) exists.
+  static func recordName(root: String, folder: String, path: String) throws {
+    guard !isInbox(folder) else { return }
+    let level = LongNames.level(ModifiedUTF7.encode(folder))
+    guard path == LocalFiles.join(root, "." + level.component) else { return }
+    try LongNames.record(level, in: root)
   }
 
   /// The message files in a folder's `new/` and `cur/` (dot files left out), one per unique

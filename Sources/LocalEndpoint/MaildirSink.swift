@@ -64,6 +64,7 @@ public final class MaildirSink: MessageSink, @unchecked Sendable {
     let path = try MaildirLayout.directory(root: root, folder: folder)
     if forWriting {
       try create(path, inbox: MaildirLayout.isInbox(folder))
+      try MaildirLayout.recordName(root: root, folder: folder, path: path)
       removedTemporaryFiles = try removeTemporaryFiles(in: path)
     } else if !MaildirLayout.isMaildir(path) {
       return nil

@@ -57,7 +57,7 @@ public final class MboxSink: MessageSink, @unchecked Sendable {
   public func open(_ folder: String, forWriting: Bool) throws -> SinkFolderState? {
     file = nil
     recoveredTornTail = nil
-    let path = try MboxTree.filePath(root: root, folder: MaildirLayout.isInbox(folder) ? "INBOX" : folder)
+    let (path, levels) = try MboxTree.fileLocation(root: root, folder: MaildirLayout.isInbox(folder) ? "INBOX" : folder)
     let directory = LocalFiles.parentDirectory(of: path)
     if !LocalFiles.exists(path) {
       guard forWriting else { return nil }
@@ -65,6 +65,7 @@ public final class MboxSink: MessageSink, @unchecked Sendable {
       try LocalFiles.createFile(path, contents: [])
       try LocalFiles.syncDirectory(directory)
     }
+    if forWriting { for (parent, level) in levels { try LongNames.record(level, in: parent) } }
     let opened = try LocalFile(path: path, flags: forWriting ? O_RDWR : O_RDONLY)
     let leaf = String(path[path.index(after: path.lastIndex(of: "/")!)...])
     journalPath = LocalFiles.join(directory, "." + leaf + Self.journalSuffix)

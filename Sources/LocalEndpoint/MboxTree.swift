@@ -37,12 +37,12 @@ enum MboxTree {
         guard let status = try LocalFiles.status(path) else { continue }
         if status.isDirectory {
           let level = name.hasSuffix(childDirectorySuffix) ? String(name.dropLast(childDirectorySuffix.count)) : name
-          let folder = prefix + level
+          let folder = prefix + LongNames.name(of: level, in: directory)
           if selectable[folder] == nil { selectable[folder] = false }
           try walk(path, prefix: folder + "/", depth: depth + 1)
         } else if status.isRegular {
           if try startsLikeMbox(path) {
-            selectable[prefix + name] = true
+            selectable[prefix + LongNames.name(of: name, in: directory)] = true
           } else {
             skipped.append(SkippedItem(path: path, reason: "not an mbox file (it does not start with \"From \")"))
           }
@@ -85,14 +85,23 @@ enum MboxTree {
     return levels
   }
 
-  /// The file of `folder` for writing: `ROOT/A.sbd/B` for `A/B`.
-  static func filePath(root: String, folder: String) throws -> String {
-    let levels = try checkedLevels(folder)
-    var path = root
+  /// The file of `folder` for writing: `ROOT/A.sbd/B` for `A/B`; with each level and the
+  /// directory it is in, for `LongNames.record` once they exist.
+  static func fileLocation(
+    root: String, folder: String
+  ) throws -> (
+    path: String, levels: [(directory: String, level: LongNames.Level)]
+  ) {
     // A control character would end up in a file name: written as %XX.
-    let named = levels.map(ControlCharacters.percentEncoded)
-    for level in named.dropLast() { path = LocalFiles.join(path, level + childDirectorySuffix) }
-    return LocalFiles.join(path, named.last!)
+    let named = try checkedLevels(folder).map { LongNames.level(ControlCharacters.percentEncoded($0)) }
+    var path = root
+    var levels: [(directory: String, level: LongNames.Level)] = []
+    for level in named.dropLast() {
+      levels.append((path, level))
+      path = LocalFiles.join(path, level.component + childDirectorySuffix)
+    }
+    levels.append((path, named.last!))
+    return (LocalFiles.join(path, named.last!.component), levels)
   }
 
   /// The file of an existing `folder` for reading: each parent level is `NAME.sbd/` or a
@@ -103,11 +112,11 @@ enum MboxTree {
       throw LocalStoreError.badFolderName(name: folder, reason: "not a folder of this mbox directory")
     }
     var path = root
-    for level in levels.dropLast() {
+    for level in levels.dropLast().map(LongNames.component) {
       let thunderbird = LocalFiles.join(path, level + childDirectorySuffix)
       let plain = LocalFiles.join(path, level)
       path = LocalFiles.isDirectory(thunderbird) || !LocalFiles.isDirectory(plain) ? thunderbird : plain
     }
-    return LocalFiles.join(path, levels.last ?? folder)
+    return LocalFiles.join(path, LongNames.component(levels.last ?? folder))
   }
 }

@@ -160,8 +160,10 @@ enum CommandRunner {
     let words: [String] = ["/bin/sh", "-c", command]
     let argv = words.map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
+    let environment = ChildEnvironment.cStrings()
+    defer { environment.forEach { free($0) } }
     var pid: pid_t = 0
-    let status = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environ)
+    let status = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environment)
     guard status == 0 else { throw Failure.couldNotStart(String(cString: strerror(status))) }
     return pid
   }

@@ -58,6 +58,7 @@ enum PasswordSource {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/sh")
     process.arguments = ["-c", command]
+    process.environment = ChildEnvironment.filtered(ProcessInfo.processInfo.environment)
     let output = Pipe()
     process.standardOutput = output
     process.standardInput = FileHandle.nullDevice

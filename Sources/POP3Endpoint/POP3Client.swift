@@ -318,6 +318,7 @@ public final class POP3Client: @unchecked Sendable {
   }
 
   private func readReply(command: String) throws -> POP3Reply {
+    connection.beginResponse()
     let line = try connection.readLine()
     let reply: POP3Reply
     do {
@@ -357,6 +358,7 @@ public final class POP3Client: @unchecked Sendable {
 
   /// A multi-line body, dot-unstuffed, straight from the connection's buffer.
   private func readBody(into output: inout [UInt8], traced: Bool = false) throws {
+    connection.beginResponse()
     var decoder = DotUnstuffer()
     while !decoder.finished {
       if connection.bufferedCount == 0 { try connection.fill() }

@@ -288,6 +288,7 @@ public final class SMTPClient: @unchecked Sendable {
 
   /// One complete reply; a 421 (the server is closing) ends the session with an error.
   private func readReply() throws -> SMTPReply {
+    connection.beginResponse()
     var reader = SMTPReplyReader()
     while true {
       let line = try connection.readLine()

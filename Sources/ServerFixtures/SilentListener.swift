@@ -10,8 +10,12 @@ public final class SilentListener {
   private let fd: Int32
 
   public init() throws {
+    (fd, port) = try Self.bound()
+  }
+
+  /// A listening loopback socket on a free port.
+  static func bound() throws -> (fd: Int32, port: Int) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    self.fd = fd
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -23,7 +27,7 @@ public final class SilentListener {
     _ = withUnsafeMutablePointer(to: &address) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
     }
-    port = Int(UInt16(bigEndian: address.sin_port))
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
   }
 
   deinit {

@@ -45,6 +45,14 @@ public final class Connection: @unchecked Sendable {
   private var readEnd = 0
   private var output: [UInt8] = []
   private let chunkSize: Int
+  /// The response being read (`beginResponse`): when it began and the bytes read since.
+  private var response: (start: ContinuousClock.Instant, received: Int)?
+
+  /// A response's overall deadline is this many times `timeout`...
+  public static let responseTimeoutFactor = 5
+  /// ...plus one second for every this many bytes it brings (the slowest average rate a
+  /// long response, a message body above all, may arrive at).
+  public static let minimumBytesPerSecond = 1024
 
   /// Input chunk size: the most a streamed read holds at once.
   public static let defaultChunkSize = 64 * 1024
@@ -109,6 +117,16 @@ public final class Connection: @unchecked Sendable {
 
   // MARK: Reading
 
+  /// Starts the overall deadline of one response or greeting, as a client begins to read
+  /// it. `timeout` bounds each read only, so a server sending a byte a second would never
+  /// hit it; the whole response must arrive within `responseTimeoutFactor × timeout`, plus
+  /// one second per `minimumBytesPerSecond` bytes it brings, so a large message body may
+  /// take as long as it needs at 1 KiB/s or better. Past that, `fill` throws
+  /// `responseTooSlow`.
+  public func beginResponse() {
+    response = (.now, 0)
+  }
+
   /// The unconsumed input, for a parser to look at. Call `consume` for what it used and
   /// `fill` when it needs more.
   public func withBufferedBytes<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
@@ -142,9 +160,26 @@ public final class Connection: @unchecked Sendable {
         buffer.append(contentsOf: repeatElement(0, count: min(buffer.count, limit - buffer.count)))
       }
     }
-    let count = try buffer.withUnsafeMutableBytes { raw in
-      try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[readEnd...]), deadline: .after(timeout))
+    let perRead = Deadline.after(timeout)
+    var overall: Deadline?
+    if let response {
+      let allowance =
+        timeout * Self.responseTimeoutFactor + .seconds(Double(response.received) / Double(Self.minimumBytesPerSecond))
+      if response.start + allowance < perRead.instant {
+        overall = Deadline(instant: response.start + allowance, timeout: allowance)
+      }
     }
+    let count: Int
+    do {
+      count = try buffer.withUnsafeMutableBytes { raw in
+        try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[readEnd...]), deadline: overall ?? perRead)
+      }
+    } catch TransportError.timedOut where overall != nil {
+      let received = response?.received ?? 0
+      note("response not complete after \(overall!.timeoutSeconds) s")
+      throw TransportError.responseTooSlow(peer: peer, seconds: overall!.timeoutSeconds, bytes: received)
+    }
+    response?.received += count
     if count == 0 {
       note("connection closed by \(peer)")
       throw TransportError.connectionClosed(peer: peer)

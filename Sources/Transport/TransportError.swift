@@ -9,6 +9,9 @@ public enum TransportError: UserFacingError, Equatable, Sendable {
   case connectionRefused(peer: String)
   case connectTimedOut(peer: String, seconds: Double)
   case timedOut(peer: String, operation: String, seconds: Double)
+  /// A response (or greeting) kept arriving, but too slowly to finish within its overall
+  /// deadline (`Connection.beginResponse`): `bytes` had come after `seconds`.
+  case responseTooSlow(peer: String, seconds: Double, bytes: Int)
   case connectionClosed(peer: String)
   case network(peer: String, operation: String, reason: String)
   case certificateUntrusted(peer: String, subject: String, reason: String)
@@ -28,6 +31,8 @@ public enum TransportError: UserFacingError, Equatable, Sendable {
     case .connectTimedOut(let peer, let seconds): return "\(peer): no connection after \(Self.format(seconds)) s"
     case .timedOut(let peer, let operation, let seconds):
       return "\(peer): timed out after \(Self.format(seconds)) s waiting to \(operation)"
+    case .responseTooSlow(let peer, let seconds, let bytes):
+      return "\(peer): the server's response was not complete after \(Self.format(seconds)) s (\(bytes) bytes came)"
     case .connectionClosed(let peer): return "\(peer): the server closed the connection"
     case .network(let peer, let operation, let reason): return "\(peer): \(operation) failed: \(reason)"
     case .certificateUntrusted(let peer, let subject, let reason):
@@ -49,6 +54,9 @@ public enum TransportError: UserFacingError, Equatable, Sendable {
     case .connectionRefused: return "check the port, and that the server is running and reachable"
     case .connectTimedOut: return "check the host, port and firewall; raise --timeout on a slow network"
     case .timedOut: return "the server stopped answering; raise --timeout, or run again (the job resumes)"
+    case .responseTooSlow:
+      return
+        "the server sends too slowly (overloaded or hostile); run again later (the job resumes), or raise --timeout"
     case .connectionClosed, .network: return "run again: the job resumes from its checkpoint"
     case .certificateUntrusted:
       return
@@ -67,7 +75,9 @@ public enum TransportError: UserFacingError, Equatable, Sendable {
   /// Whether reconnecting can help.
   public var isTemporary: Bool {
     switch self {
-    case .connectionClosed, .network, .timedOut, .connectTimedOut, .tls, .compression, .connectionRefused: return true
+    case .connectionClosed, .network, .timedOut, .responseTooSlow, .connectTimedOut, .tls, .compression,
+      .connectionRefused:
+      return true
     default: return false
     }
   }

@@ -135,6 +135,19 @@ import Transport
     defer { client.logout() }
     #expect(client.tlsInfo != nil)
     try client.login(.password(fixture.user.password))
+
+    // A server without STARTTLS: refused unless plaintext is allowed, before any login.
+    let plain = try DovecotServer.shared("plaintext-only")
+    let user = try plain.createUser("plainlogin")
+    var plainAccount = IMAPAccount(host: plain.host, port: plain.imapPort, user: user.name, security: .startTLS)
+    #expect(throws: IMAPError.startTLSUnavailable(peer: "\(plain.host):\(plain.imapPort)")) {
+      _ = try IMAPClient.connect(plainAccount)
+    }
+    plainAccount.allowPlaintext = true
+    let allowed = try IMAPClient.connect(plainAccount)
+    defer { allowed.logout() }
+    #expect(allowed.tlsInfo == nil)
+    try allowed.login(.password(user.password))
   }
 
   @Test func foldersWithUnicodeAmpersandSpacesAndDepth() throws {

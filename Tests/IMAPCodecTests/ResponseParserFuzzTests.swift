@@ -5,7 +5,8 @@ import Testing
 /// A bounded mutation fuzzer for the response parser. Seeds are valid responses; each
 /// iteration mutates one (flip, insert, delete, duplicate, splice, special characters,
 /// literal sizes) and replays it whole and in random pieces. The parser must return a
-/// value or a typed `IMAPParseError`: never crash, hang or disagree with itself.
+/// value or a typed `IMAPParseError`: never crash or hang, and return the same values or
+/// throw both ways (a parse that succeeds whole but throws in pieces fails the test).
 ///
 /// `MAILFERRY_FUZZ_ITERATIONS` sets the count (CI runs the default); `MAILFERRY_FUZZ_SEED`
 /// replays a run.
@@ -45,13 +46,20 @@ import Testing
       var input = Array(Self.seeds[Int(random.next() % UInt64(Self.seeds.count))].utf8)
       for _ in 0...(random.next() % 4) { mutate(&input, &random) }
       let piece = 1 + Int(random.next() % 16)
-      do {
-        let whole = try replay(input, limits: limits)
-        let pieces = try replay(input, pieceSize: piece, limits: limits)
+      // Whole and piecewise must agree: both parse to the same values, or both reject. A
+      // parser that accepts the bytes one way and throws the other disagrees with itself.
+      let whole = Result { try replay(input, limits: limits) }
+      let pieces = Result { try replay(input, pieceSize: piece, limits: limits) }
+      switch (whole, pieces) {
+      case (.success(let whole), .success(let pieces)):
         #expect(whole.parsed == pieces.parsed, "iteration \(iteration) seed \(seed): results differ by piece size")
         outcomes.parsed += 1
-      } catch is IMAPParseError {
+      case (.failure(let error), .failure):
+        #expect(error is IMAPParseError, "iteration \(iteration) seed \(seed): untyped error \(error)")
         outcomes.rejected += 1
+      default:
+        Issue.record(
+          "iteration \(iteration) seed \(seed) pieces of \(piece): whole \(whole), piecewise \(pieces) for \(input)")
       }
     }
     // Both outcomes must occur, or the mutations are not reaching the parser.

@@ -49,6 +49,20 @@ import Transport
     let connection = try Connection.open(host: "localhost", port: server.imapsPort, security: .implicitTLS(trusted))
     defer { connection.close() }
     #expect(try IMAPLines.greeting(connection).hasPrefix("* OK"))
+
+    // A server that answers by SNI: only a client that sent "localhost" gets the
+    // certificate it trusts; without SNI it gets one from a CA it does not trust.
+    let sni = try SNIServer()
+    defer { sni.stop() }
+    let options = TLSOptions(caFile: sni.certificates.caCertificate)
+    let named = try Connection.open(host: "localhost", port: sni.port, security: .implicitTLS(options))
+    defer { named.close() }
+    #expect(named.tlsInfo?.peerSubject.contains("CN=localhost") == true, "\(String(describing: named.tlsInfo))")
+    #expect(named.tlsInfo?.verified == true)
+    // An IP literal sends no SNI (RFC 6066 forbids it), so it gets the other certificate.
+    #expect(throws: TransportError.self) {
+      _ = try Connection.open(host: "127.0.0.1", port: sni.port, security: .implicitTLS(options))
+    }
   }
 
   @Test func systemStoreDoesNotTrustThePrivateCA() throws {
