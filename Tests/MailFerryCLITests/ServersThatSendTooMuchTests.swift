@@ -128,7 +128,8 @@ import Testing
     #expect(found.stdout.contains("fine 6"), "\(found.stdout)")
   }
 
-  /// A LIST that never ends: the session ends with a clear error at the line limit.
+  /// A LIST that does not end (and a STAT of 4 billion messages): the session ends with a
+  /// clear error at the line limit.
   @Test func anEndlessPOP3ListingIsRefused() throws {
     let server = try ScriptedServer { connection in
       try connection.send("+OK hostile POP3 ready\r\n")
@@ -139,11 +140,12 @@ import Testing
         case "STAT": try connection.send("+OK 4000000000 4000000000\r\n")
         case "LIST":
           try connection.send("+OK\r\n")
-          var number = 1
-          while true {
-            try connection.send((number..<number + 1000).map { "\($0) 100\r\n" }.joined())
-            number += 1000
+          // "Endless": three times the limit, then the connection drops (so that a client
+          // without the limit ends too).
+          for start in stride(from: 1, to: 3_000_000, by: 1000) {
+            try connection.send((start..<start + 1000).map { "\($0) 100\r\n" }.joined())
           }
+          return
         default: try connection.send("+OK\r\n")
         }
       }
