@@ -20,8 +20,6 @@ public enum Subprocess {
     public let status: Int32
     public let stdout: String
     public let stderr: String
-    /// The child's peak resident memory in KiB (`ru_maxrss` from `wait4`).
-    public var peakResidentKiB = 0
   }
 
   /// Runs `arguments[0]` (searched on PATH) to completion and returns its status and output.
@@ -48,10 +46,9 @@ public enum Subprocess {
     let (output, errors) = pump(
       input: input.map { [UInt8]($0) } ?? [], to: stdinPipe.write,
       stdout: stdoutPipe.read, stderr: stderrPipe.read)
-    let (status, peak) = waitMeasuring(pid)
-    var result = Result(
+    let status = wait(for: pid)
+    let result = Result(
       status: status, stdout: String(decoding: output, as: UTF8.self), stderr: String(decoding: errors, as: UTF8.self))
-    result.peakResidentKiB = peak
     if check && status != 0 {
       throw Failure(command: arguments.joined(separator: " "), status: status, output: result.stderr + result.stdout)
     }
@@ -75,16 +72,6 @@ public enum Subprocess {
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     if status & 0x7f == 0 { return (status >> 8) & 0xff }
     return 128 + (status & 0x7f)
-  }
-
-  /// `wait(for:)`, also returning the child's peak resident memory in KiB.
-  private static func waitMeasuring(_ pid: pid_t) -> (status: Int32, peakResidentKiB: Int) {
-    var status: Int32 = 0
-    var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-    let peak = usage.ru_maxrss
-    if status & 0x7f == 0 { return ((status >> 8) & 0xff, peak) }
-    return (128 + (status & 0x7f), peak)
   }
 
   /// Whether `program` is on PATH.

@@ -9,19 +9,35 @@ import Testing
 @Suite(.serialized) struct ServersThatSendTooMuchTests {
   static let memoryCeilingKiB = 100 * 1024
 
-  /// Runs the built binary (or `MAILFERRY_BINARY`) with the test password.
-  func runMailFerry(_ arguments: [String]) throws -> Subprocess.Result {
+  struct Run {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+    /// The process's own peak resident memory in KiB, as GNU time reports it.
+    let peakResidentKiB: Int
+  }
+
+  /// Runs the built binary (or `MAILFERRY_BINARY`) with the test password under GNU time
+  /// (`scripts/install-test-deps` installs it). Not `wait4` from here: a child spawned with
+  /// `posix_spawn` shares this process's memory until it execs, and its `ru_maxrss` starts
+  /// from the test process's own peak.
+  func runMailFerry(_ arguments: [String]) throws -> Run {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent()
     let binary =
       ProcessInfo.processInfo.environment["MAILFERRY_BINARY"]
       ?? root.appendingPathComponent(".build/debug/mailferry").path
-    let state = NSTemporaryDirectory() + "mailferry-hostile-state-\(UUID().uuidString)"
-    defer { try? FileManager.default.removeItem(atPath: state) }
+    let work = NSTemporaryDirectory() + "mailferry-hostile-state-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: work) }
+    let timeOutput = "\(work)/peak"
     let result = try Subprocess.run(
-      [binary] + arguments, environment: ["MAILFERRY_PASSWORD": "secret", "XDG_STATE_HOME": state], check: false)
-    print("mailferry \(arguments[0]): exit \(result.status), peak resident \(result.peakResidentKiB) KiB")
-    return result
+      ["/usr/bin/time", "-f", "%M", "-o", timeOutput, binary] + arguments,
+      environment: ["MAILFERRY_PASSWORD": "secret", "XDG_STATE_HOME": "\(work)/state"], check: false)
+    let reported = (try? String(contentsOfFile: timeOutput, encoding: .utf8)) ?? ""
+    let peak = reported.split(separator: "\n").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? .max
+    print("mailferry \(arguments[0]): exit \(result.status), peak resident \(peak) KiB")
+    return Run(status: result.status, stdout: result.stdout, stderr: result.stderr, peakResidentKiB: peak)
   }
 
   func temporaryDirectory() -> String {
