@@ -183,7 +183,8 @@ final class FolderCopier {
   ) throws {
     if !options.dryRun { try volume?.take(batch.reduce(0) { $0 + Int($1.size) }) }
     rate?.take(messages: batch.count, bytes: batch.reduce(0) { $0 + Int($1.size) }, shouldStop: shouldStop)
-    let (bodies, unreadable) = try source.fetchReadable(batch.map(\.key))
+    let (bodies, unreadable) = try source.fetchReadable(
+      batch.map(\.key), within: MessageSizeLimits(batch, maxSize: options.maxSize))
     var toCopy: [(message: SourceMessage, record: MessageRecord, bytes: [UInt8])] = []
     var duplicates: [(record: MessageRecord, targetUID: UInt32?)] = []
     var inOtherLabels = 0

@@ -208,7 +208,8 @@ public final class Verification: @unchecked Sendable {
       var batch: [SourceMessage] = []
       var batchBytes: UInt64 = 0
       func flush() throws {
-        let (bodies, unreadable) = try store.fetchReadable(batch.map(\.key))
+        let (bodies, unreadable) = try store.fetchReadable(
+          batch.map(\.key), within: MessageSizeLimits(batch, maxSize: nil))
         for message in batch {
           if let reason = unreadable[message.key] {
             self.unreadable.append("\(folder): message \(message.key) cannot be read: \(reason)")

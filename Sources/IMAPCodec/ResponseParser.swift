@@ -1,7 +1,8 @@
 /// Incremental IMAP response parser: fed whatever bytes have arrived, it returns one event
 /// at a time and says how many bytes it used. It never touches a socket.
 ///
-/// Responses are held in memory until complete, except the literals of FETCH body sections
+/// Responses are held in memory until complete, within `IMAPParserLimits.maxResponseBytes`
+/// for their text and literals together, except the literals of FETCH body sections
 /// (`BODY[…]`, `BINARY[…]`, `RFC822…`), which are handed out as they arrive: a
 /// `bodyBegin`, then `bodyBytes` ranges of the caller's own buffer (no copy), then
 /// `bodyEnd`. The complete FETCH response follows with the remaining attributes.
@@ -66,11 +67,12 @@ public struct ResponseParser: Sendable {
         mode = remaining == UInt64(take) ? .line : .literal(remaining: remaining - UInt64(take))
 
       case .line:
-        let searchEnd = min(buffer.count, offset + limits.maxLineLength - textLength + 2)
+        let textRoom = limits.maxLineLength - textLength
+        let responseRoom = limits.maxResponseBytes - pending.count
+        let room = max(0, min(textRoom, responseRoom))
+        let searchEnd = min(buffer.count, offset + room + 2)
         guard let newline = buffer[offset..<searchEnd].firstIndex(of: 0x0A) else {
-          if buffer.count - offset + textLength > limits.maxLineLength {
-            throw IMAPParseError.lineTooLong(limit: limits.maxLineLength)
-          }
+          if buffer.count - offset > room { throw budgetExceeded(textRoom: textRoom, responseRoom: responseRoom) }
           return Step(event: nil, consumed: offset)
         }
         let line = UnsafeRawBufferPointer(rebasing: buffer[offset...newline])
@@ -88,9 +90,19 @@ public struct ResponseParser: Sendable {
         guard literal.size <= limits.maxInMemoryLiteral else {
           throw IMAPParseError.literalTooLarge(size: literal.size, limit: limits.maxInMemoryLiteral)
         }
+        guard literal.size <= UInt64(max(0, limits.maxResponseBytes - pending.count)) else {
+          throw IMAPParseError.responseTooLarge(limit: limits.maxResponseBytes)
+        }
         if literal.size > 0 { mode = .literal(remaining: literal.size) }
       }
     }
+  }
+
+  /// The error for a response that outgrew `textRoom` (its text) or `responseRoom` (text and
+  /// literals together).
+  private func budgetExceeded(textRoom: Int, responseRoom: Int) -> IMAPParseError {
+    textRoom <= responseRoom
+      ? .lineTooLong(limit: limits.maxLineLength) : .responseTooLarge(limit: limits.maxResponseBytes)
   }
 
   private mutating func finishResponse() throws -> Response {

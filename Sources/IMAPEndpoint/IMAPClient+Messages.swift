@@ -58,9 +58,16 @@ extension IMAPClient {
     }
     guard !sets.isEmpty else { return [] }
     var results: [MessageMetadata] = []
-    // The header section arrives streamed, before its FETCH response completes.
+    // The header section arrives streamed, before its FETCH response completes. A server
+    // could send gigabytes as "the Message-ID field": only the first 64 KiB are kept.
     var header: [UInt8] = []
-    let headers = BodyConsumer(begin: { _ in header = [] }, bytes: { header.append(contentsOf: $0) }, end: {})
+    let keptHeaderBytes = 64 << 10
+    let headers = BodyConsumer(
+      begin: { _ in header = [] },
+      bytes: {
+        if header.count < keptHeaderBytes { header.append(contentsOf: $0.prefix(keptHeaderBytes - header.count)) }
+      },
+      end: {})
     let tags = try sets.map { try send(.uidFetch($0, items: items, changedSince: condstore ? changedSince : nil)) }
     for tag in tags {
       try waitFor(

@@ -17,8 +17,13 @@ public final class IMAPClient: @unchecked Sendable {
   public private(set) var greeting = ""
   public private(set) var isAuthenticated = false
   public private(set) var enabled: Set<String> = []
-  /// Server alerts (`[ALERT]`) seen so far: shown to the user.
+  /// The first `maxKeptAlerts` server alerts (`[ALERT]`), each cut to `maxAlertLength`
+  /// characters: shown to the user. A server cannot fill memory with them.
   public private(set) var alerts: [String] = []
+  /// Alerts that arrived after `maxKeptAlerts` were kept: counted, not kept.
+  public private(set) var alertsNotKept = 0
+  public static let maxKeptAlerts = 20
+  public static let maxAlertLength = 1000
   /// Use LITERAL+ / LITERAL- when offered (tests turn it off to exercise the `+` wait).
   public var useNonSynchronisingLiterals = true {
     didSet { updateEncoder() }
@@ -360,10 +365,18 @@ public final class IMAPClient: @unchecked Sendable {
   private func handleUntagged(_ data: UntaggedResponse, onData: (UntaggedResponse) throws -> Void) throws {
     if case .status(let status) = data {
       if status.kind == .bye { throw IMAPError.serverClosed(peer: peer, text: status.text) }
-      if status.code == .alert { alerts.append(status.text) }
+      if status.code == .alert { keepAlert(status.text) }
     }
     try onData(data)
     unsolicited?(data)
+  }
+
+  private func keepAlert(_ text: String) {
+    guard alerts.count < Self.maxKeptAlerts else {
+      alertsNotKept += 1
+      return
+    }
+    alerts.append(text.count > Self.maxAlertLength ? String(text.prefix(Self.maxAlertLength)) + "…" : text)
   }
 
   /// The next complete response; streamed body bytes go to the current body consumer.

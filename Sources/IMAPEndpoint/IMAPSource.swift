@@ -64,6 +64,47 @@ public final class IMAPSource: MessageSource, @unchecked Sendable {
     return Dictionary(messages.map { ($0.uid, $0.bytes) }, uniquingKeysWith: { first, _ in first })
   }
 
+  /// Streams the bodies, holding none past its limit: the literal's size is known before
+  /// its bytes arrive, so a body over the limit is read past (keeping the session in step)
+  /// and reported with the reason. A body that comes before its UID is held to the largest
+  /// limit of the batch and checked against its own when the UID arrives.
+  public func fetchReadable(
+    _ keys: [UInt32], within limits: MessageSizeLimits
+  ) throws -> (bodies: [UInt32: [UInt8]], unreadable: [UInt32: String]) {
+    guard !keys.isEmpty else { return ([:], [:]) }
+    var bodies: [UInt32: [UInt8]] = [:]
+    var unreadable: [UInt32: String] = [:]
+    let largestLimit = limits.largestLimit(of: keys)
+    var current: [UInt8] = []
+    var announced: UInt64?
+    var skipping = false
+    let consumer = BodyConsumer(
+      begin: { start in
+        current = []
+        announced = start.size
+        let limit = start.uid.map { limits.limit(for: $0) } ?? largestLimit
+        skipping = limit.map { start.size > $0 } ?? false
+        if !skipping, limit != nil { current.reserveCapacity(Int(start.size)) }
+      },
+      bytes: { if !skipping { current.append(contentsOf: $0) } },
+      end: {})
+    try client.fetchBodies(
+      UIDSet(keys), consumer: consumer,
+      onComplete: { uid in
+        guard let size = announced else { return }  // a FETCH without a body (flags only)
+        defer {
+          current = []
+          announced = nil
+        }
+        if let reason = limits.reason(key: uid, received: size) {
+          unreadable[uid] = reason
+        } else if !skipping, bodies[uid] == nil {
+          bodies[uid] = current
+        }
+      })
+    return (bodies, unreadable)
+  }
+
   public func flags(changedSince modSeq: UInt64?) throws -> [SourceFlags] {
     let changedSince = client.has("CONDSTORE") ? modSeq : nil
     var result: [SourceFlags] = []

@@ -70,6 +70,7 @@ struct ProbeCommand: Subcommand {
       console.print("Separator:     \(separator.map { "\"\($0)\"" } ?? "none")")
     }
     for alert in client.alerts { console.print("Alert:         \(alert)") }
+    if client.alertsNotKept > 0 { console.print("Alert:         (\(client.alertsNotKept) more alerts not shown)") }
     return .success
   }
 

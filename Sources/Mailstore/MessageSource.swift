@@ -34,6 +34,13 @@ public protocol MessageSource: AnyObject, Sendable {
   /// record), with the reason: the engine records those as failed instead of gone.
   func fetchReadable(_ keys: [UInt32]) throws -> (bodies: [UInt32: [UInt8]], unreadable: [UInt32: String])
 
+  /// `fetchReadable`, keeping no message past its limit in `limits`: a larger one is
+  /// reported unreadable with the reason. Sources that stream from a server (IMAP, POP3)
+  /// drop its bytes as they arrive; the default reads, then checks.
+  func fetchReadable(
+    _ keys: [UInt32], within limits: MessageSizeLimits
+  ) throws -> (bodies: [UInt32: [UInt8]], unreadable: [UInt32: String])
+
   /// Current flags of the messages whose flags changed since `modSeq`, or of every message
   /// when `modSeq` is nil or the source keeps no modification sequences.
   func flags(changedSince modSeq: UInt64?) throws -> [SourceFlags]
@@ -67,6 +74,19 @@ extension MessageSource {
 
   public func fetchReadable(_ keys: [UInt32]) throws -> (bodies: [UInt32: [UInt8]], unreadable: [UInt32: String]) {
     (try fetch(keys), [:])
+  }
+
+  public func fetchReadable(
+    _ keys: [UInt32], within limits: MessageSizeLimits
+  ) throws -> (bodies: [UInt32: [UInt8]], unreadable: [UInt32: String]) {
+    var (bodies, unreadable) = try fetchReadable(keys)
+    for (key, bytes) in bodies {
+      if let reason = limits.reason(key: key, received: UInt64(bytes.count)) {
+        bodies[key] = nil
+        unreadable[key] = reason
+      }
+    }
+    return (bodies, unreadable)
   }
 }
 

@@ -6,12 +6,18 @@ public enum POP3ParseError: UserFacingError, Equatable, Sendable {
   case notAStatusLine(excerpt: String)
   case malformedListing(excerpt: String)
   case malformedCount(excerpt: String)
+  /// A listing went past a limit (`limit` names it: "1000000 lines", …).
+  case listingTooLarge(limit: String)
+  /// A reply that is read past its limit went on beyond `limit` bytes.
+  case replyTooLarge(limit: UInt64)
 
   public var description: String {
     switch self {
     case .notAStatusLine(let excerpt): return "expected +OK or -ERR, got \"\(excerpt)\""
     case .malformedListing(let excerpt): return "malformed listing line \"\(excerpt)\""
     case .malformedCount(let excerpt): return "malformed message count \"\(excerpt)\""
+    case .listingTooLarge(let limit): return "POP3 listing longer than MailFerry reads (at most \(limit))"
+    case .replyTooLarge(let limit): return "POP3 reply longer than \(limit) bytes"
     }
   }
 

@@ -22,6 +22,8 @@ public final class POP3Client: @unchecked Sendable {
   public private(set) var hasQuit = false
 
   let connection: Connection
+  /// How much of one reply is read at most (listings, TOP, a message past its limit).
+  public var limits = POP3ResponseLimits()
   private var apopTimestamp: String?
   private var withheld: Set<String> = []
   /// The last status line read, with its response code.
@@ -208,8 +210,8 @@ public final class POP3Client: @unchecked Sendable {
   public func list() throws -> [Int: Int] {
     _ = try command("LIST")
     var sizes: [Int: Int] = [:]
-    for line in try readListing() {
-      do {
+    try readListing { line in
+      do throws(POP3ParseError) {
         let entry = try POP3Listings.scanListing(line)
         sizes[entry.number] = entry.size
       } catch {
@@ -225,8 +227,8 @@ public final class POP3Client: @unchecked Sendable {
     try send("UIDL")
     guard try readStatus(command: "UIDL", failing: false).ok else { return nil }
     var result: [(number: Int, uid: String)] = []
-    for line in try readListing() {
-      do {
+    try readListing { line in
+      do throws(POP3ParseError) {
         result.append(try POP3Listings.uniqueIDListing(line))
       } catch {
         throw POP3Error.protocolViolation(peer: peer, error: error)
@@ -235,18 +237,26 @@ public final class POP3Client: @unchecked Sendable {
     return result.sorted { $0.number < $1.number }
   }
 
-  /// TOP: the header and the first `lines` body lines of a message.
+  /// TOP: the header and the first `lines` body lines of a message (at most
+  /// `limits.maxTopBytes`; a longer reply throws).
   public func top(_ number: Int, lines: Int) throws -> [UInt8] {
     _ = try command("TOP \(number) \(lines)")
     var bytes: [UInt8] = []
-    try readBody(into: &bytes)
+    let size = try readBody(into: &bytes, keepingAtMost: UInt64(limits.maxTopBytes))
+    guard size <= UInt64(limits.maxTopBytes) else {
+      throw POP3Error.protocolViolation(peer: peer, error: .replyTooLarge(limit: UInt64(limits.maxTopBytes)))
+    }
     return bytes
   }
 
   /// RETR of each number, pipelined when the server offers PIPELINING (else one at a
   /// time); each message is handed to `body` whole, in order. A number the server refuses
-  /// (-ERR: deleted meanwhile) is skipped.
-  public func retrieve(_ numbers: [Int], body: (Int, [UInt8]) throws -> Void) throws {
+  /// (-ERR: deleted meanwhile) is skipped. A message longer than `limit(number)` is not
+  /// kept: its bytes are read and dropped as they arrive, and `oversized` gets its size.
+  public func retrieve(
+    _ numbers: [Int], limit: (Int) -> UInt64? = { _ in nil }, oversized: (Int, UInt64) throws -> Void = { _, _ in },
+    body: (Int, [UInt8]) throws -> Void
+  ) throws {
     let window = has("PIPELINING") ? 50 : 1
     var start = 0
     while start < numbers.count {
@@ -256,8 +266,13 @@ public final class POP3Client: @unchecked Sendable {
       for number in group {
         guard try readStatus(command: "RETR \(number)", failing: false).ok else { continue }
         var bytes: [UInt8] = []
-        try readBody(into: &bytes)
-        try body(number, bytes)
+        let keep = limit(number) ?? .max
+        let size = try readBody(into: &bytes, keepingAtMost: keep)
+        if size > keep {
+          try oversized(number, size)
+        } else {
+          try body(number, bytes)
+        }
       }
       start += window
     }
@@ -340,35 +355,57 @@ public final class POP3Client: @unchecked Sendable {
     return status
   }
 
-  /// A multi-line listing (LIST, UIDL, CAPA), line by line.
-  private func readListing() throws -> [[UInt8]] {
-    var bytes: [UInt8] = []
-    try readBody(into: &bytes, traced: true)
+  /// A multi-line listing (LIST, UIDL, CAPA), handed to `each` line by line as it arrives,
+  /// within `limits`.
+  private func readListing(_ each: ([UInt8]) throws -> Void) throws {
+    var splitter = ListingLineSplitter(limits: limits)
     var lines: [[UInt8]] = []
-    var start = 0
-    for (index, byte) in bytes.enumerated() where byte == 0x0A {
-      var end = index
-      if end > start && bytes[end - 1] == 0x0D { end -= 1 }
-      if end > start { lines.append(Array(bytes[start..<end])) }
-      start = index + 1
+    while !splitter.finished {
+      if connection.bufferedCount == 0 { try connection.fill() }
+      do {
+        let used = try connection.withBufferedBytes { try splitter.feed($0, into: &lines) }
+        connection.consume(used)
+      } catch let error as POP3ParseError {
+        connection.close()
+        throw POP3Error.protocolViolation(peer: peer, error: error)
+      }
+      for line in lines {
+        connection.trace?.record(.received, ProtocolTrace.render(line), connection: connection.traceLabel)
+        try each(line)
+      }
+      lines.removeAll(keepingCapacity: true)
     }
-    if start < bytes.count { lines.append(Array(bytes[start...])) }
+  }
+
+  private func readListing() throws -> [[UInt8]] {
+    var lines: [[UInt8]] = []
+    try readListing { lines.append($0) }
     return lines
   }
 
-  /// A multi-line body, dot-unstuffed, straight from the connection's buffer.
-  private func readBody(into output: inout [UInt8], traced: Bool = false) throws {
+  /// A multi-line body, dot-unstuffed, straight from the connection's buffer. Past
+  /// `keepingAtMost` bytes the rest is read and counted but not kept (`output` is left
+  /// empty), up to `limits.maxSkippedBytes`. Returns the body's size.
+  private func readBody(into output: inout [UInt8], keepingAtMost keep: UInt64) throws -> UInt64 {
     connection.beginResponse()
     var decoder = DotUnstuffer()
+    var skipped: UInt64?
     while !decoder.finished {
       if connection.bufferedCount == 0 { try connection.fill() }
       let used = connection.withBufferedBytes { decoder.decode($0, into: &output) }
       connection.consume(used)
+      if skipped != nil || UInt64(output.count) > keep {
+        let total = (skipped ?? 0) + UInt64(output.count)
+        skipped = total
+        output.removeAll(keepingCapacity: true)
+        if total > limits.maxSkippedBytes {
+          connection.close()
+          throw POP3Error.protocolViolation(peer: peer, error: .replyTooLarge(limit: limits.maxSkippedBytes))
+        }
+      }
     }
-    if traced {
-      connection.trace?.record(.received, ProtocolTrace.render(output), connection: connection.traceLabel)
-    } else {
-      connection.trace?.record(.received, "[\(output.count) bytes]", connection: connection.traceLabel)
-    }
+    let size = skipped ?? UInt64(output.count)
+    connection.trace?.record(.received, "[\(size) bytes]", connection: connection.traceLabel)
+    return size
   }
 }

@@ -70,6 +70,25 @@ public final class POP3Source: MessageSource, @unchecked Sendable {
     return result
   }
 
+  /// RETR with the LIST sizes as the announcement: a message longer than its limit is read
+  /// and dropped as it arrives, and reported with the reason.
+  public func fetchReadable(
+    _ keys: [UInt32], within limits: MessageSizeLimits
+  ) throws -> (bodies: [UInt32: [UInt8]], unreadable: [UInt32: String]) {
+    var keyOf: [Int: UInt32] = [:]
+    for key in keys { if let number = numbers[key] { keyOf[number] = key } }
+    var bodies: [UInt32: [UInt8]] = [:]
+    var unreadable: [UInt32: String] = [:]
+    try client.retrieve(
+      keyOf.keys.sorted(), limit: { keyOf[$0].flatMap(limits.limit(for:)) },
+      oversized: { number, size in
+        guard let key = keyOf[number] else { return }
+        unreadable[key] = limits.reason(key: key, received: size)
+      },
+      body: { number, bytes in if let key = keyOf[number] { bodies[key] = bytes } })
+    return (bodies, unreadable)
+  }
+
   /// POP3 has no flags.
   public func flags(changedSince modSeq: UInt64?) throws -> [SourceFlags] { [] }
 
