@@ -33,17 +33,21 @@ public final class DribblingServer: @unchecked Sendable {
     stopped.withLock {
       guard !isStopped else { return }
       isStopped = true
+      // The accept loop closes it: closing here could close a number another thread reuses.
       shutdown(fd, Int32(SHUT_RDWR))
-      close(fd)
     }
   }
 
   private var running: Bool { stopped.withLock { !isStopped } }
 
   private func acceptLoop() {
+    defer { close(fd) }
     while running {
       let client = accept(fd, nil, nil)
-      guard client >= 0 else { return }
+      guard client >= 0 else {
+        if errno == EINTR { continue }
+        return
+      }
       Thread.detachNewThread { [self] in serve(client) }
     }
   }

@@ -73,8 +73,8 @@ public final class OAuthTokenService: @unchecked Sendable {
     lock.withLock {
       guard !stopped else { return }
       stopped = true
+      // The accept loop closes it: closing here could close a number another thread reuses.
       shutdown(listener, Int32(SHUT_RDWR))
-      close(listener)
     }
   }
 
@@ -119,7 +119,8 @@ public final class OAuthTokenService: @unchecked Sendable {
       let client = accept(listener, nil, nil)
       if client < 0 {
         if errno == EINTR { continue }
-        return  // the listener was closed
+        close(listener)  // shut down by stop()
+        return
       }
       let thread = Thread { [self] in
         serve(client)

@@ -59,14 +59,15 @@ public final class ThrottlingProxy: @unchecked Sendable {
   }
 
   public func stop() {
-    let open: [Int32] = lock.withLock {
-      guard !stopped else { return [] }
+    lock.withLock {
+      guard !stopped else { return }
       stopped = true
-      return sockets
+      // Shut down, never close, here: the accept loop closes the listener and each
+      // connection's closer its sockets, so no descriptor is closed twice, or touched after
+      // another thread got its number again (it would cut someone else's connection).
+      shutdown(listener, Int32(SHUT_RDWR))
+      for fd in sockets { shutdown(fd, Int32(SHUT_RDWR)) }
     }
-    shutdown(listener, Int32(SHUT_RDWR))
-    close(listener)
-    for fd in open { shutdown(fd, Int32(SHUT_RDWR)) }
   }
 
   /// The answer for a command with this verb, if a schedule picks it now.
@@ -90,6 +91,7 @@ public final class ThrottlingProxy: @unchecked Sendable {
       let client = accept(listener, nil, nil)
       guard client >= 0 else {
         if errno == EINTR { continue }
+        close(listener)
         return
       }
       let (upstream, isConnected) = LoopbackListener.connectSocket(to: upstreamPort)
