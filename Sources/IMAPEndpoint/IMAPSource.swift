@@ -88,20 +88,22 @@ public final class IMAPSource: MessageSource, @unchecked Sendable {
       },
       bytes: { if !skipping { current.append(contentsOf: $0) } },
       end: {})
-    try client.fetchBodies(
-      UIDSet(keys), consumer: consumer,
-      onComplete: { uid in
-        guard let size = announced else { return }  // a FETCH without a body (flags only)
-        defer {
-          current = []
-          announced = nil
-        }
-        if let reason = limits.reason(key: uid, received: size) {
-          unreadable[uid] = reason
-        } else if !skipping, bodies[uid] == nil {
-          bodies[uid] = current
-        }
-      })
+    try client.measuringLinkSpeed {
+      try client.fetchBodies(
+        UIDSet(keys), consumer: consumer,
+        onComplete: { uid in
+          guard let size = announced else { return }  // a FETCH without a body (flags only)
+          defer {
+            current = []
+            announced = nil
+          }
+          if let reason = limits.reason(key: uid, received: size) {
+            unreadable[uid] = reason
+          } else if !skipping, bodies[uid] == nil {
+            bodies[uid] = current
+          }
+        })
+    }
     return (bodies, unreadable)
   }
 
