@@ -89,6 +89,20 @@ import Transport
     return remaining.isEmpty
   }
 
+  /// Every original arrived at least once; returns how many arrived more than once.
+  func arrivedAtLeastOnce(_ originals: [[UInt8]]) throws -> (allThere: Bool, doubled: Int) {
+    var remaining = try delivered()
+    for original in originals {
+      guard
+        let index = remaining.firstIndex(where: {
+          $0.count >= original.count && Array($0.suffix(original.count)) == original
+        })
+      else { return (false, 0) }
+      remaining.remove(at: index)
+    }
+    return (true, remaining.count)
+  }
+
   @Test func aMaildropIsDeliveredIntactAndOnlyNewMessagesFollow() throws {
     defer { try? FileManager.default.removeItem(atPath: (statePath as NSString).deletingLastPathComponent) }
     var originals = try fill(1...300)
@@ -145,7 +159,7 @@ import Transport
     return killed
   }
 
-  @Test func connectionsCutDuringTheDataLoseAndDoubleNothing() throws {
+  @Test func connectionsCutDuringDeliveriesLoseNothing() throws {
     // A Dovecot of its own: the cuts must not hit other tests' deliveries.
     let isolated = try InjectionTests(server: DovecotServer(flavor: .standard))
     defer { isolated.server.stop() }
@@ -177,6 +191,11 @@ import Transport
     let report = try #require(try outcome.report?.get())
     #expect(cuts > 0, "no delivery was cut")
     #expect(report.isComplete, "\(report.folders)")
-    #expect(try arrivedExactlyOnce(originals), "after \(cuts) cuts")
+    // Nothing is lost. A cut that lands after the server saved a message but before its
+    // acknowledgement was read doubles that one message: the one window LMTP and SMTP
+    // cannot close (docs/cli.md), so at most one per cut, and usually none.
+    let (allThere, doubled) = try arrivedAtLeastOnce(originals)
+    #expect(allThere, "a message was lost after \(cuts) cuts")
+    #expect(doubled <= cuts, "\(doubled) messages doubled by \(cuts) cuts")
   }
 }
