@@ -42,10 +42,11 @@ bench:
 	swift build -c release --product mailferry-bench $(SWIFT_FLAGS)
 	stdbuf -oL .build/release/mailferry-bench $(BENCH_ARGS)
 
-# A longer run of the response-parser fuzzer than the test suite's.
+# A longer run of the parser fuzzers than the test suite's.
 fuzz:
 	swift build --build-tests $(SWIFT_FLAGS)
-	MAILFERRY_FUZZ_ITERATIONS=$${MAILFERRY_FUZZ_ITERATIONS:-2000000} swift test --skip-build --filter ResponseParserFuzzTests
+	MAILFERRY_FUZZ_ITERATIONS=$${MAILFERRY_FUZZ_ITERATIONS:-2000000} swift test --skip-build \
+	  --filter 'ResponseParserFuzzTests|GzipFuzzTests|ManifestFuzzTests|MboxFuzzTests|ReplyParserFuzzTests'
 
 lint:
 	swift format lint --strict --recursive Package.swift Sources Tests
