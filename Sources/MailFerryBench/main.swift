@@ -296,6 +296,36 @@ defer { targetServer.stop() }
   return (messageCount, totalBytes)
 }
 
+/// `mailferry migrate` run as its binary, next to this one, into a fresh target account.
+@MainActor func migrateWithTheCommandLine(_ extra: [String]) throws -> (messages: Int, bytes: Int)? {
+  let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    .appendingPathComponent("mailferry").path
+  guard FileManager.default.isExecutableFile(atPath: binary) else {
+    print("  \(binary) is missing (make bench builds it)")
+    return nil
+  }
+  let targetUser = try targetServer.createUser("cli")
+  let directory = NSTemporaryDirectory() + "mailferry-bench-cli-\(getpid())-\(targetUser.name)"
+  try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(atPath: directory) }
+  for (name, password) in [("source", user.password), ("target", targetUser.password)] {
+    try password.write(toFile: "\(directory)/\(name).pw", atomically: true, encoding: .utf8)
+    chmod("\(directory)/\(name).pw", 0o600)
+  }
+  let result = try Subprocess.run(
+    [
+      binary, "migrate", "imaps://\(user.name)@localhost:\(server.imapsPort)",
+      "imaps://\(targetUser.name)@localhost:\(targetServer.imapsPort)", "--source-password-file",
+      "\(directory)/source.pw", "--target-password-file", "\(directory)/target.pw", "--source-ca-file",
+      server.caFile, "--target-ca-file", targetServer.caFile, "--state", "\(directory)/state.sqlite", "--quiet",
+    ] + extra, check: false)
+  guard result.status == 0 else {
+    print("  mailferry migrate failed (\(result.status)): \(result.stderr.prefix(300))")
+    return nil
+  }
+  return (messageCount, totalBytes)
+}
+
 var reruns: [(name: String, seconds: Double)] = []
 if runs("verify") {
   print("")
@@ -320,6 +350,14 @@ if runs("migrate") {
       let start = ContinuousClock.now
       if try job.run() != nil { reruns.append(("mailferry migrate", seconds(ContinuousClock.now - start))) }
     }
+  }
+  // The built command line as users run it: its defaults (compression decided by the
+  // link), and with compression forced on and off.
+  for (label, extra) in [
+    ("mailferry migrate (CLI, defaults)", [String]()), ("mailferry migrate (CLI, --compress)", ["--compress"]),
+    ("mailferry migrate (CLI, --no-compress)", ["--no-compress"]),
+  ] {
+    _ = try measureOnce(label) { try migrateWithTheCommandLine(extra) }
   }
   if Subprocess.exists("mbsync") {
     var mbsyncSeconds: [String: Double] = [:]
