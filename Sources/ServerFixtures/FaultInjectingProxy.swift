@@ -9,23 +9,26 @@ import Foundation
 /// link, a cut inside an IMAP literal). Threads and blocking I/O like `TCPProxy`; each
 /// direction holds at most one 16 KiB buffer, so memory stays bounded whatever flows.
 public final class FaultInjectingProxy: @unchecked Sendable {
-  public let port: Int
-  private let upstreamPort: Int
-  private let listener: Int32
+  private let relay: ProxyListener
+  public var port: Int { relay.port }
   private let lock = NSLock()
   private var plan: FaultPlan
   private var connections = 0
   private var injected: [FaultKind: Int] = [:]
-  private var sockets: [Int32] = []
-  private var stopped = false
 
   public init(upstreamPort: Int, plan: FaultPlan) throws {
-    self.upstreamPort = upstreamPort
     self.plan = plan
-    let (fd, freePort) = try LoopbackListener.open(purpose: "fault proxy")
-    listener = fd
-    port = freePort
-    Thread { [self] in acceptLoop() }.start()
+    relay = try ProxyListener(upstreamPort: upstreamPort, purpose: "fault proxy")
+    relay.start { [self] client, upstream in
+      let fault: ConnectionFault = lock.withLock {
+        connections += 1
+        return self.plan.fault(connections - 1)
+      }
+      let connection = FaultyConnection(client: client, upstream: upstream, fault: fault) { [self] kind in
+        lock.withLock { injected[kind, default: 0] += 1 }
+      }
+      return [{ connection.pump(.toServer) }, { connection.pump(.toClient) }]
+    }
   }
 
   deinit { stop() }
@@ -43,57 +46,7 @@ public final class FaultInjectingProxy: @unchecked Sendable {
   public func setPlan(_ plan: FaultPlan) { lock.withLock { self.plan = plan } }
 
   /// Closes the listener and every connection.
-  public func stop() {
-    lock.withLock {
-      guard !stopped else { return }
-      stopped = true
-      // Shut down, never close, here: the accept loop closes the listener and each
-      // connection's closer its sockets, so no descriptor is closed twice, or touched after
-      // another thread got its number again (it would cut someone else's connection).
-      shutdown(listener, Int32(SHUT_RDWR))
-      for fd in sockets { shutdown(fd, Int32(SHUT_RDWR)) }
-    }
-  }
-
-  private func acceptLoop() {
-    while true {
-      let client = accept(listener, nil, nil)
-      guard client >= 0 else {
-        if errno == EINTR { continue }
-        close(listener)
-        return
-      }
-      let (upstream, isConnected) = LoopbackListener.connectSocket(to: upstreamPort)
-      let fault: ConnectionFault? = lock.withLock {
-        guard !stopped, isConnected else { return nil }
-        sockets += [client, upstream]
-        connections += 1
-        return plan.fault(connections - 1)
-      }
-      guard let fault else {
-        close(client)
-        close(upstream)
-        continue
-      }
-      let connection = FaultyConnection(client: client, upstream: upstream, fault: fault) { [self] kind in
-        lock.withLock { injected[kind, default: 0] += 1 }
-      }
-      let done = DispatchGroup()
-      for direction in [ProxyDirection.toServer, .toClient] {
-        done.enter()
-        Thread {
-          connection.pump(direction)
-          done.leave()
-        }.start()
-      }
-      Thread { [self] in
-        done.wait()
-        lock.withLock { sockets.removeAll { $0 == client || $0 == upstream } }
-        close(client)
-        close(upstream)
-      }.start()
-    }
-  }
+  public func stop() { relay.stop() }
 }
 
 /// One proxied connection and its fault: two pumps, one per direction, and the bytes that

@@ -15,83 +15,28 @@ public protocol ByteTransform: Sendable {
 /// free port, connects each to `upstreamPort`, and copies bytes both ways through optional
 /// transforms. Two threads per connection, blocking I/O; `stop` closes everything.
 public final class TCPProxy: @unchecked Sendable {
-  public let port: Int
-  private let upstreamPort: Int
-  private let listener: Int32
-  private let makeClientToServer: @Sendable () -> (any ByteTransform)?
-  private let makeServerToClient: @Sendable () -> (any ByteTransform)?
-  private let lock = NSLock()
-  private var sockets: [Int32] = []
-  private var stopped = false
+  private let relay: ProxyListener
+  public var port: Int { relay.port }
 
   public init(
     upstreamPort: Int, clientToServer: @escaping @Sendable () -> (any ByteTransform)? = { nil },
     serverToClient: @escaping @Sendable () -> (any ByteTransform)? = { nil }
   ) throws {
-    self.upstreamPort = upstreamPort
-    makeClientToServer = clientToServer
-    makeServerToClient = serverToClient
-    let (fd, freePort) = try LoopbackListener.open(purpose: "proxy")
-    listener = fd
-    port = freePort
-    let thread = Thread { [self] in acceptLoop() }
-    thread.start()
+    relay = try ProxyListener(upstreamPort: upstreamPort, purpose: "proxy")
+    relay.start { client, upstream in
+      let toServer = clientToServer()
+      let toClient = serverToClient()
+      return [
+        { Self.pump(from: client, to: upstream, transform: toServer) },
+        { Self.pump(from: upstream, to: client, transform: toClient) },
+      ]
+    }
   }
 
   deinit { stop() }
 
   /// Closes the listener and every connection.
-  public func stop() {
-    lock.withLock {
-      guard !stopped else { return }
-      stopped = true
-      // Shut down, never close, here: the accept loop closes the listener and each
-      // connection's closer its sockets, so no descriptor is closed twice, or touched after
-      // another thread got its number again (it would cut someone else's connection).
-      shutdown(listener, Int32(SHUT_RDWR))
-      for fd in sockets { shutdown(fd, Int32(SHUT_RDWR)) }
-    }
-  }
-
-  private func acceptLoop() {
-    while true {
-      let client = accept(listener, nil, nil)
-      guard client >= 0 else {
-        if errno == EINTR { continue }
-        close(listener)
-        return
-      }
-      let (upstream, isConnected) = LoopbackListener.connectSocket(to: upstreamPort)
-      let accepted: Bool = lock.withLock {
-        guard !stopped, isConnected else { return false }
-        sockets += [client, upstream]
-        return true
-      }
-      guard accepted else {
-        close(client)
-        close(upstream)
-        continue
-      }
-      let done = DispatchGroup()
-      for (from, to, transform) in [
-        (client, upstream, makeClientToServer()), (upstream, client, makeServerToClient()),
-      ] {
-        done.enter()
-        let pump = Thread {
-          Self.pump(from: from, to: to, transform: transform)
-          done.leave()
-        }
-        pump.start()
-      }
-      let closer = Thread { [self] in
-        done.wait()
-        lock.withLock { sockets.removeAll { $0 == client || $0 == upstream } }
-        close(client)
-        close(upstream)
-      }
-      closer.start()
-    }
-  }
+  public func stop() { relay.stop() }
 
   /// Copies `from` to `to` until either side ends, then ends the other direction too.
   private static func pump(from: Int32, to: Int32, transform: (any ByteTransform)?) {

@@ -12,16 +12,13 @@ import Foundation
 public final class ThrottlingProxy: @unchecked Sendable {
   public enum Dialect: Sendable { case imap, pop3, smtp }
 
-  public let port: Int
-  private let upstreamPort: Int
+  private let relay: ProxyListener
+  public var port: Int { relay.port }
   private let dialect: StreamFramer.Dialect
-  private let listener: Int32
   private let lock = NSLock()
   private var schedules: [ThrottleSchedule]
   private var seen: [Int: Int] = [:]
   private var answered: [Int: Int] = [:]
-  private var sockets: [Int32] = []
-  private var stopped = false
   private let hidesSTARTTLS: Bool
 
   /// `hidesSTARTTLS` drops `250-STARTTLS` from SMTP EHLO replies, so a client stays in
@@ -30,18 +27,18 @@ public final class ThrottlingProxy: @unchecked Sendable {
     upstreamPort: Int, dialect: Dialect, schedules: [ThrottleSchedule], hidesSTARTTLS: Bool = false
   ) throws {
     self.hidesSTARTTLS = hidesSTARTTLS
-    self.upstreamPort = upstreamPort
     self.schedules = schedules
     switch dialect {
     case .imap: self.dialect = .imap
     case .pop3: self.dialect = .pop3
     case .smtp: self.dialect = .smtp
     }
-    let (fd, freePort) = try LoopbackListener.open(purpose: "throttling proxy")
-    listener = fd
-    port = freePort
-    let thread = Thread { [self] in acceptLoop() }
-    thread.start()
+    relay = try ProxyListener(upstreamPort: upstreamPort, purpose: "throttling proxy")
+    relay.start { [self] client, upstream in
+      let session = ProxySession(
+        client: client, upstream: upstream, dialect: self.dialect, hidesSTARTTLS: self.hidesSTARTTLS)
+      return [{ session.serverToClient() }, { session.clientToServer(answer: self.answer(for:)) }]
+    }
   }
 
   deinit { stop() }
@@ -58,17 +55,7 @@ public final class ThrottlingProxy: @unchecked Sendable {
     }
   }
 
-  public func stop() {
-    lock.withLock {
-      guard !stopped else { return }
-      stopped = true
-      // Shut down, never close, here: the accept loop closes the listener and each
-      // connection's closer its sockets, so no descriptor is closed twice, or touched after
-      // another thread got its number again (it would cut someone else's connection).
-      shutdown(listener, Int32(SHUT_RDWR))
-      for fd in sockets { shutdown(fd, Int32(SHUT_RDWR)) }
-    }
-  }
+  public func stop() { relay.stop() }
 
   /// The answer for a command with this verb, if a schedule picks it now.
   private func answer(for verb: String) -> ThrottleAnswer? {
@@ -83,46 +70,6 @@ public final class ThrottlingProxy: @unchecked Sendable {
         return schedule.answer
       }
       return nil
-    }
-  }
-
-  private func acceptLoop() {
-    while true {
-      let client = accept(listener, nil, nil)
-      guard client >= 0 else {
-        if errno == EINTR { continue }
-        close(listener)
-        return
-      }
-      let (upstream, isConnected) = LoopbackListener.connectSocket(to: upstreamPort)
-      let accepted: Bool = lock.withLock {
-        guard !stopped, isConnected else { return false }
-        sockets += [client, upstream]
-        return true
-      }
-      guard accepted else {
-        close(client)
-        close(upstream)
-        continue
-      }
-      let session = ProxySession(client: client, upstream: upstream, dialect: dialect, hidesSTARTTLS: hidesSTARTTLS)
-      let done = DispatchGroup()
-      let pumps: [@Sendable () -> Void] = [
-        { session.serverToClient() }, { [self] in session.clientToServer(answer: answer(for:)) },
-      ]
-      for pump in pumps {
-        done.enter()
-        Thread {
-          pump()
-          done.leave()
-        }.start()
-      }
-      Thread { [self] in
-        done.wait()
-        lock.withLock { sockets.removeAll { $0 == client || $0 == upstream } }
-        close(client)
-        close(upstream)
-      }.start()
     }
   }
 }
