@@ -198,23 +198,13 @@ public final class CyrusServer: @unchecked Sendable {
       // The master stops its children and exits on SIGTERM.
       Subprocess.terminate(pid)
     }
-    if ProcessInfo.processInfo.environment["MAILFERRY_KEEP_TEST_FILES"] == nil {
-      try? FileManager.default.removeItem(atPath: directory)
-    }
+    ServerDirectory.remove(directory)
   }
 
   /// The end of the master's output, for failure messages. Cyrus logs to syslog otherwise.
   public func logTail(lines: Int = 20) -> String {
-    guard let log = try? String(contentsOfFile: "\(directory)/log/master.log", encoding: .utf8) else { return "" }
-    return log.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    ServerDirectory.tail(of: "\(directory)/log/master.log", lines: lines)
   }
 
-  private static func makeDirectory() throws -> String {
-    let base = ProcessInfo.processInfo.environment["MAILFERRY_TEST_TMPDIR"] ?? NSTemporaryDirectory()
-    let trimmedBase = base.hasSuffix("/") ? String(base.dropLast()) : base
-    let path = "\(trimmedBase)/mailferry-cyrus-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    chmod(path, 0o755)
-    return path
-  }
+  private static func makeDirectory() throws -> String { try ServerDirectory.make(for: "cyrus") }
 }

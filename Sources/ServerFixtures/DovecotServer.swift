@@ -336,27 +336,15 @@ public final class DovecotServer: @unchecked Sendable {
     if let pid = masterPID {
       Subprocess.terminate(pid)
     }
-    if ProcessInfo.processInfo.environment["MAILFERRY_KEEP_TEST_FILES"] == nil {
-      try? FileManager.default.removeItem(atPath: directory)
-    }
+    ServerDirectory.remove(directory)
   }
 
   /// The end of the server log, for failure messages.
   public func logTail(lines: Int = 20) -> String {
-    guard let log = try? String(contentsOfFile: "\(directory)/log/dovecot.log", encoding: .utf8) else { return "" }
-    return log.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    ServerDirectory.tail(of: "\(directory)/log/dovecot.log", lines: lines)
   }
 
-  private static func makeDirectory() throws -> String {
-    let base = ProcessInfo.processInfo.environment["MAILFERRY_TEST_TMPDIR"] ?? NSTemporaryDirectory()
-    // No "//" in the path: Dovecot refuses passwd-file paths it cannot normalise.
-    let trimmedBase = base.hasSuffix("/") ? String(base.dropLast()) : base
-    let path = "\(trimmedBase)/mailferry-dovecot-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    // The mail processes run as the mail user and must reach their home below this directory.
-    chmod(path, 0o755)
-    return path
-  }
+  private static func makeDirectory() throws -> String { try ServerDirectory.make(for: "dovecot") }
 
   /// The unprivileged account mail processes run as: `mailferrytest` (created if missing)
   /// when running as root, else the current user.

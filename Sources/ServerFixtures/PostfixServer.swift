@@ -257,16 +257,11 @@ public final class PostfixServer: @unchecked Sendable {
       // The master passes SIGTERM on to its process group and exits, within 0.1 s here.
       Subprocess.terminate(pid, group: true)
     }
-    if ProcessInfo.processInfo.environment["MAILFERRY_KEEP_TEST_FILES"] == nil {
-      try? FileManager.default.removeItem(atPath: directory)
-    }
+    ServerDirectory.remove(directory)
   }
 
   /// The end of the Postfix log, for failure messages.
-  public func logTail(lines: Int = 20) -> String {
-    guard let log = try? String(contentsOfFile: logFile, encoding: .utf8) else { return "" }
-    return log.split(separator: "\n").suffix(lines).joined(separator: "\n")
-  }
+  public func logTail(lines: Int = 20) -> String { ServerDirectory.tail(of: logFile, lines: lines) }
 
   // MARK: Configuration
 
@@ -404,16 +399,12 @@ public final class PostfixServer: @unchecked Sendable {
   }
 
   private static func makeDirectory() throws -> String {
-    let base = ProcessInfo.processInfo.environment["MAILFERRY_TEST_TMPDIR"] ?? NSTemporaryDirectory()
-    let trimmedBase = base.hasSuffix("/") ? String(base.dropLast()) : base
-    let path = "\(trimmedBase)/mailferry-postfix-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))"
+    let path = try ServerDirectory.make(for: "postfix")
     // main.cf lists (maillog_file_prefixes) split at white space.
     guard !path.contains(where: \.isWhitespace) else {
+      try? FileManager.default.removeItem(atPath: path)
       throw FixtureError("Postfix cannot work in a directory with white space in its path: \(path)")
     }
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    // The daemons run as postfix and must reach the queue and data directories below this one.
-    chmod(path, 0o755)
     return path
   }
 
