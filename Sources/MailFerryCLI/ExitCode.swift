@@ -1,16 +1,56 @@
-/// Exit statuses, fixed so scripts and cron jobs can rely on them.
-public enum ExitCode: Int32, Sendable {
-  /// Everything asked for was done.
+/// Exit statuses, fixed so scripts and cron jobs can act on them: the codes of BSD's
+/// sysexits.h where one fits. docs/cli.md lists them; change both together.
+public enum ExitCode: Int32, Sendable, CaseIterable {
+  /// Everything that should move moved.
   case success = 0
-  /// The job could not run or stopped: bad credentials, unreachable server, a broken file.
-  case failure = 1
-  /// The job ran but some messages did not move; the report lists them.
-  case partial = 3
+  /// The job ran, but some messages or folders did not move; the report lists them.
+  case partial = 1
+  /// The command line was wrong (EX_USAGE).
+  case usage = 64
+  /// A job file or the input data is wrong: a broken accounts list, an unreadable mbox
+  /// (EX_DATAERR).
+  case dataError = 65
+  /// A server could not be reached or refused service: connection refused, no such host,
+  /// an untrusted certificate, a protocol the server does not speak (EX_UNAVAILABLE).
+  case unavailable = 69
+  /// A local file could not be read or written: disk full, permission denied (EX_IOERR).
+  case ioError = 74
+  /// Nothing is wrong but it must wait: another run holds the lock, a provider's limit was
+  /// reached, the server throttled past --max-wait. Run again later (EX_TEMPFAIL).
+  case temporary = 75
+  /// The server refused the credentials or the account may not do this (EX_NOPERM).
+  case noPermission = 77
+  /// The configuration is wrong: a missing password, a bad option value, an unusable
+  /// profile (EX_CONFIG).
+  case configuration = 78
   /// Stopped by Ctrl-C or SIGTERM after committing the batches in flight (128 + SIGINT).
   case interrupted = 130
-  /// The command line was wrong (as sysexits' EX_USAGE).
-  case usage = 64
-  /// The job stopped for something that passes (a provider's daily limit reached): run
-  /// it again later (as sysexits' EX_TEMPFAIL).
-  case temporary = 75
+
+  /// How bad a status is, for a batch whose status is its worst account's. A person must
+  /// act on the higher ones; "run again later" and "some messages failed" rank below
+  /// anything that stops a job outright.
+  var severity: Int {
+    switch self {
+    case .success: return 0
+    case .partial: return 1
+    case .temporary: return 2
+    case .unavailable: return 3
+    case .ioError: return 4
+    case .dataError: return 5
+    case .configuration: return 6
+    case .noPermission: return 7
+    case .usage: return 8
+    case .interrupted: return 9
+    }
+  }
+
+  /// The worst of several statuses (success for none).
+  static func worst(_ codes: some Sequence<ExitCode>) -> ExitCode {
+    codes.max { $0.severity < $1.severity } ?? .success
+  }
+}
+
+extension ExitCode {
+  /// Until every error names its status: a job that could not run.
+  static let failure = ExitCode.partial
 }
