@@ -64,4 +64,11 @@ public enum ArchiveError: UserFacingError, Equatable, Sendable {
   }
 
   public var isTemporary: Bool { false }
+  public var kind: FailureKind {
+    switch self {
+    case .notAnArchive, .noArchiveYet, .noSuchFolder, .unsupportedFormat, .dataMissing, .unreadable, .catalogMissing,
+      .badName:
+      return .inputData
+    }
+  }
 }

@@ -122,6 +122,7 @@ public enum ManifestError: UserFacingError, Equatable {
   public var hint: String? { "rebuild the catalog with 'mailferry archive reindex DIR'" }
   public var scope: FailureScope { .folder }
   public var isTemporary: Bool { false }
+  public var kind: FailureKind { .inputData }
 }
 
 /// A message's catalog fields as a manifest line carries them.

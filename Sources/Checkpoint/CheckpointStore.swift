@@ -500,6 +500,12 @@ public enum CheckpointError: UserFacingError, Equatable {
   /// The state file serves the whole job.
   public var scope: FailureScope { .job }
   public var isTemporary: Bool { false }
+  public var kind: FailureKind {
+    switch self {
+    case .otherJob, .noState: return .configuration
+    case .notPending, .keysExhausted: return .other
+    }
+  }
 }
 
 /// A copy made for one label of a message that another label folder also holds.

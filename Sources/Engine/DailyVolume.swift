@@ -66,4 +66,5 @@ public struct DailyLimitReached: UserFacingError, Equatable {
   }
   public var scope: FailureScope { .job }
   public var isTemporary: Bool { true }
+  public var kind: FailureKind { .tryLater }
 }

@@ -88,4 +88,5 @@ public struct FolderRuleError: UserFacingError, Equatable {
   public var hint: String? { "write rules like 's/^INBOX\\.//' or 's/Gesendet/Sent/i'" }
   public var scope: FailureScope { .job }
   public var isTemporary: Bool { false }
+  public var kind: FailureKind { .configuration }
 }

@@ -8,18 +8,20 @@ public struct ReportedFailure: Sendable, Equatable, CustomStringConvertible {
   public var hint: String?
   public var scope: FailureScope
   public var isTemporary: Bool
+  public var kind: FailureKind
 
-  public init(description: String, hint: String?, scope: FailureScope, isTemporary: Bool) {
+  public init(description: String, hint: String?, scope: FailureScope, isTemporary: Bool, kind: FailureKind = .other) {
     self.description = description
     self.hint = hint
     self.scope = scope
     self.isTemporary = isTemporary
+    self.kind = kind
   }
 
   public init(_ error: any Error) {
     self.init(
       description: String(describing: error), hint: ErrorClass.hint(for: error), scope: ErrorClass.scope(of: error),
-      isTemporary: ErrorClass.isTemporary(error))
+      isTemporary: ErrorClass.isTemporary(error), kind: ErrorClass.kind(of: error))
   }
 }
 

@@ -85,4 +85,5 @@ public struct ThrottleBudgetExhausted: UserFacingError, Equatable {
   }
   public var scope: FailureScope { .job }
   public var isTemporary: Bool { true }
+  public var kind: FailureKind { .tryLater }
 }

@@ -29,6 +29,8 @@ public enum IMAPParseError: UserFacingError, Equatable, Sendable {
   /// The session cannot go on once the server's bytes broke the protocol.
   public var scope: FailureScope { .connection }
   public var isTemporary: Bool { false }
+  /// A reply that does not parse comes from a server that speaks something else.
+  public var kind: FailureKind { .serverUnavailable }
 }
 
 /// Limits that keep a misbehaving server from exhausting memory or stack.

@@ -96,4 +96,15 @@ public enum IMAPError: UserFacingError, Equatable, Sendable {
     case .commandFailed, .noUIDValidity: return .folder
     }
   }
+  public var kind: FailureKind {
+    switch self {
+    case .authenticationFailed, .noUsableAuthentication: return .credentials
+    case .plaintextRefused: return .configuration
+    case .startTLSUnavailable, .missingCapability, .protocolViolation: return .serverUnavailable
+    case .serverClosed, .commandFailed:
+      return isThrottling ? .tryLater : isTemporary ? .serverUnavailable : .other
+    case .noUIDValidity: return .other
+    }
+  }
+
 }

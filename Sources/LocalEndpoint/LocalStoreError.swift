@@ -95,6 +95,16 @@ public enum LocalStoreError: UserFacingError, Equatable, Sendable {
     return false
   }
 
+  public var kind: FailureKind {
+    switch self {
+    case .removalUnsupported: return .configuration
+    case .permissionDenied, .diskFull, .ioFailed: return .localIO
+    case .notFound, .notADirectory, .notAMaildir, .notAnMbox, .damagedIndex, .mboxChanged, .badFolderName:
+      return .inputData
+    case .noFolderOpen: return .other
+    }
+  }
+
   public var isDiskFull: Bool {
     if case .diskFull = self { return true }
     return false

@@ -69,4 +69,5 @@ public struct RenewedCredentialRefused: UserFacingError, Equatable {
 
   public var scope: FailureScope { .job }
   public var isTemporary: Bool { false }
+  public var kind: FailureKind { .credentials }
 }

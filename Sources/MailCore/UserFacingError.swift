@@ -1,3 +1,5 @@
+import Foundation
+
 /// How far a failure reaches, so the engine knows what to stop and what goes on.
 public enum FailureScope: Int, Sendable, Comparable, CustomStringConvertible {
   /// One message: the rest of its folder goes on.
@@ -22,6 +24,26 @@ public enum FailureScope: Int, Sendable, Comparable, CustomStringConvertible {
   }
 }
 
+/// What kind of trouble a failure is, so that a script or a scheduler can tell "the
+/// password is wrong" from "another run holds the lock" (the CLI makes it the exit status).
+public enum FailureKind: String, Sendable, Equatable {
+  /// The server refused the credentials, or the account may not do this.
+  case credentials
+  /// A server could not be reached, spoke something else, or refused service.
+  case serverUnavailable = "server-unavailable"
+  /// A local file could not be read or written: disk full, permissions, a read-only file system.
+  case localIO = "local-io"
+  /// The configuration is wrong: a missing password, a bad option value or profile.
+  case configuration
+  /// The input data is wrong: a damaged archive, a broken mbox, a job file or accounts list.
+  case inputData = "input-data"
+  /// Nothing is wrong, but it must wait: a lock held by another run, a provider's limit,
+  /// throttling past the job's wait budget.
+  case tryLater = "try-later"
+  /// Anything else: the job ran, and something in it did not move.
+  case other
+}
+
 /// Every error MailFerry reports: what failed, what to do, how far it reaches and whether
 /// trying again later can help.
 ///
@@ -44,12 +66,16 @@ public protocol UserFacingError: Error, CustomStringConvertible {
   var isThrottling: Bool { get }
   /// How long the server asked to be left alone, when it said (POP3 LOGIN-DELAY).
   var suggestedDelay: Duration? { get }
+  /// What kind of trouble this is; by default "try later" for throttling, "server
+  /// unavailable" for other temporary failures (a dropped or silent connection), else other.
+  var kind: FailureKind { get }
 }
 
 extension UserFacingError {
   public var hint: String? { nil }
   public var isThrottling: Bool { false }
   public var suggestedDelay: Duration? { nil }
+  public var kind: FailureKind { isThrottling ? .tryLater : isTemporary ? .serverUnavailable : .other }
 }
 
 /// The scope and permanence of any error: those of a `UserFacingError`, else (an error
@@ -65,6 +91,15 @@ public enum ErrorClass {
 
   public static func isThrottling(_ error: any Error) -> Bool {
     (error as? any UserFacingError)?.isThrottling ?? false
+  }
+
+  /// The kind of any error: a `UserFacingError`'s own; a file system error from Foundation
+  /// is local I/O; anything else is other.
+  public static func kind(of error: any Error) -> FailureKind {
+    if let error = error as? any UserFacingError { return error.kind }
+    if error is POSIXError { return .localIO }
+    if let error = error as? CocoaError, error.isFileError { return .localIO }
+    return .other
   }
 
   public static func suggestedDelay(of error: any Error) -> Duration? {

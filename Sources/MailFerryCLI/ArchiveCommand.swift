@@ -11,7 +11,7 @@ struct ArchiveCommand: Subcommand {
       list      folders with message counts, sizes and date ranges
       search    messages matching --message-id, --from, --subject, --since, --before, --folder
       verify    decompresses everything and checks every message against its SHA-256;
-                exit code 1 and the file and byte offset of any damage
+                exit code 65 and the file and byte offset of any damage
       reindex   rebuilds catalog.sqlite from the data files and their manifests
 
       Examples:
@@ -113,7 +113,7 @@ struct ArchiveCommand: Subcommand {
       console.hint(
         "restore and export move everything else and report the damaged messages; "
           + "'mailferry archive reindex DIR' leaves them out of the index (their manifest lines stay)")
-      return .failure
+      return .dataError
     }
     return .success
   }

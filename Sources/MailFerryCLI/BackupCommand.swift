@@ -12,7 +12,7 @@ struct BackupCommand: Subcommand {
       readable without MailFerry (zcat gives mboxrd); see docs/archive-format.md.
 
       For cron or a systemd timer: --quiet prints nothing unless something failed, and a
-      second run into the same archive while one is going stops at once with exit code 1.
+      second run into the same archive while one is going stops at once with exit code 75.
 
       Examples:
         MAILFERRY_PASSWORD=… mailferry backup imaps://me@imap.example.org ~/mail-archive

@@ -1,3 +1,5 @@
+import MailCore
+
 /// Exit statuses, fixed so scripts and cron jobs can act on them: the codes of BSD's
 /// sysexits.h where one fits. docs/cli.md lists them; change both together.
 public enum ExitCode: Int32, Sendable, CaseIterable {
@@ -44,6 +46,21 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
     }
   }
 
+  /// One line per status for `--help` (docs/cli.md has the same table with examples).
+  static let helpLines = [
+    "EXIT STATUS:",
+    "  0    everything that should move moved",
+    "  1    the job ran, some messages or folders did not move (the report lists them)",
+    "  64   the command line is wrong",
+    "  65   a job file or the input data is wrong (a damaged archive, a broken mbox)",
+    "  69   a server could not be reached or refused service",
+    "  74   a local file could not be read or written (disk full, permissions)",
+    "  75   temporary: another run holds the lock, a provider limit or throttling; run again later",
+    "  77   authentication failed or is not permitted",
+    "  78   the configuration is wrong (a missing password, a bad option value)",
+    "  130  interrupted by Ctrl-C or SIGTERM; run again to finish",
+  ]
+
   /// The worst of several statuses (success for none).
   static func worst(_ codes: some Sequence<ExitCode>) -> ExitCode {
     codes.max { $0.severity < $1.severity } ?? .success
@@ -51,6 +68,21 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
 }
 
 extension ExitCode {
-  /// Until every error names its status: a job that could not run.
-  static let failure = ExitCode.partial
+  /// The status of a job stopped by a failure of this kind.
+  init(_ kind: FailureKind) {
+    switch kind {
+    case .credentials: self = .noPermission
+    case .serverUnavailable: self = .unavailable
+    case .localIO: self = .ioError
+    case .configuration: self = .configuration
+    case .inputData: self = .dataError
+    case .tryLater: self = .temporary
+    case .other: self = .partial
+    }
+  }
+
+  /// The status of a command that stopped by throwing `error`.
+  init(stoppedBy error: any Error) {
+    self.init(ErrorClass.kind(of: error))
+  }
 }

@@ -16,14 +16,17 @@ enum HelpText {
       lines.append("  " + command.name.padding(toLength: 12, withPad: " ", startingAt: 0) + command.summary)
     }
     if commands.isEmpty { lines.append("  (none yet)") }
-    lines += [
-      "",
-      "OPTIONS:",
-      "  --help      Show help (also: mailferry <command> --help).",
-      "  --version   Show the version.",
-      "",
-      "See 'mailferry <command> --help' for the options of a command.",
-    ]
+    lines +=
+      [
+        "",
+        "OPTIONS:",
+        "  --help      Show help (also: mailferry <command> --help).",
+        "  --version   Show the version.",
+        "",
+      ] + ExitCode.helpLines + [
+        "",
+        "See 'mailferry <command> --help' for the options of a command.",
+      ]
     return lines.joined(separator: "\n")
   }
 

@@ -53,9 +53,7 @@ public enum MailFerryCommandLine {
       return .usage
     } catch {
       report(error, console: console)
-      // Throttled past --max-wait before the job began, or another run holds the job or
-      // archive: it passes, run again later.
-      return error is ThrottleBudgetExhausted || error is LockHeldError ? .temporary : .failure
+      return ExitCode(stoppedBy: error)
     }
   }
 }

@@ -150,7 +150,7 @@ struct MigrateCommand: Subcommand {
       ReportTable.print(report, console: console, dryRun: options.dryRun, quiet: quiet)
     }
     if report.interrupted { return .interrupted }
-    if let stop = report.stoppedBy { return stop.isTemporary ? .temporary : .failure }
+    if let stop = report.stoppedBy { return ExitCode(stop.kind) }
     return report.isComplete ? .success : .partial
   }
 

@@ -163,4 +163,5 @@ struct ConfigurationError: UserFacingError, Equatable {
   var hint: String? { fix }
   var scope: FailureScope { .job }
   var isTemporary: Bool { false }
+  var kind: FailureKind { .configuration }
 }

@@ -113,4 +113,8 @@ struct TokenCommandError: UserFacingError, Equatable {
     if case .timedOut = problem { return true }
     return false
   }
+
+  /// A token command that fails needs its configuration looked at; one that is slow may
+  /// answer later.
+  var kind: FailureKind { isTemporary ? .tryLater : .configuration }
 }

@@ -25,6 +25,8 @@ public enum POP3ParseError: UserFacingError, Equatable, Sendable {
   /// The session cannot go on once the server's bytes broke the protocol.
   public var scope: FailureScope { .connection }
   public var isTemporary: Bool { false }
+  /// A reply that does not parse comes from a server that speaks something else.
+  public var kind: FailureKind { .serverUnavailable }
 
   static func excerpt(_ text: String) -> String {
     let printable = String(text.prefix(60).map { $0.isASCII && !$0.isNewline && $0 != "\u{0}" ? $0 : "?" })

@@ -77,4 +77,14 @@ public enum POP3Error: UserFacingError, Equatable, Sendable {
     case .commandFailed, .deletionsNotCommitted: return .folder
     }
   }
+  public var kind: FailureKind {
+    switch self {
+    case .authenticationFailed, .noUsableAuthentication: return .credentials
+    case .mailboxBusy: return .tryLater
+    case .plaintextRefused: return .configuration
+    case .startTLSUnavailable, .protocolViolation: return .serverUnavailable
+    case .commandFailed, .deletionsNotCommitted: return .other
+    }
+  }
+
 }

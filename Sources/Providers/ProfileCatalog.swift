@@ -128,4 +128,5 @@ public struct UnknownProfileError: UserFacingError, Equatable {
   }
   public var scope: FailureScope { .job }
   public var isTemporary: Bool { false }
+  public var kind: FailureKind { .configuration }
 }

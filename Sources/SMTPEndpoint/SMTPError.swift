@@ -73,4 +73,16 @@ public enum SMTPError: UserFacingError, Equatable, Sendable {
     case .serviceUnavailable, .commandFailed, .protocolViolation, .throttled: return .connection
     }
   }
+  public var kind: FailureKind {
+    switch self {
+    case .authenticationFailed: return isTemporary ? .tryLater : .credentials
+    case .noUsableAuthentication: return .credentials
+    case .plaintextRefused: return .configuration
+    case .throttled: return .tryLater
+    case .serviceUnavailable: return isTemporary ? .tryLater : .serverUnavailable
+    case .startTLSUnavailable, .protocolViolation: return .serverUnavailable
+    case .commandFailed: return .other
+    }
+  }
+
 }

@@ -28,6 +28,7 @@ public struct LockHeldError: UserFacingError, Sendable, Equatable {
 
   public var scope: FailureScope { .job }
   public var isTemporary: Bool { true }
+  public var kind: FailureKind { .tryLater }
 }
 
 /// An advisory `flock` on a file, held until `release` or the process ends (a killed

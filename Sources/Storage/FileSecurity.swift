@@ -38,6 +38,7 @@ public struct FileError: UserFacingError, Sendable {
   /// A local file problem stops the job: the next file would fail the same way.
   public var scope: FailureScope { .job }
   public var isTemporary: Bool { errno == EINTR || errno == EAGAIN }
+  public var kind: FailureKind { isTemporary ? .serverUnavailable : .localIO }
 }
 
 /// State, archives and traces hold mail and credentials: files are 0600, directories 0700.

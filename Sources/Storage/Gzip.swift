@@ -31,6 +31,7 @@ public enum GzipError: UserFacingError, Equatable, Sendable {
   /// Damage in one file stops reading that file's folder; the others go on.
   public var scope: FailureScope { .folder }
   public var isTemporary: Bool { false }
+  public var kind: FailureKind { .inputData }
 }
 
 /// Writes gzip members (RFC 1952). Each `finishMember` closes one complete member, so a file

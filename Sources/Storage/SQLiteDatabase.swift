@@ -32,6 +32,7 @@ public struct SQLiteError: UserFacingError, Sendable {
   /// The state or catalog database is shared by the whole job.
   public var scope: FailureScope { .job }
   public var isTemporary: Bool { isBusy }
+  public var kind: FailureKind { isBusy ? .tryLater : .localIO }
 
   var isWriteFailure: Bool {
     isDiskFull || [778, 1034, 1546].contains(code)  // SQLITE_IOERR_WRITE, _FSYNC, _TRUNCATE

@@ -89,6 +89,9 @@ public enum TransportError: UserFacingError, Equatable, Sendable {
     default: return .connection
     }
   }
+  /// Every transport failure is the server's or the network's: unreachable, silent,
+  /// untrusted or speaking something else.
+  public var kind: FailureKind { .serverUnavailable }
 
   private static func format(_ seconds: Double) -> String {
     seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)

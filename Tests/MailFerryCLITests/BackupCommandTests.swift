@@ -172,7 +172,7 @@ import Transport
       try? FileManager.default.removeItem(atPath: archivePath + "/catalog.sqlite" + suffix)
     }
     let missing = CapturedRun(["archive", "list", archivePath])
-    #expect(missing.status == .failure)
+    #expect(missing.status == .dataError)
     #expect(missing.err.contains("has data files but no catalog.sqlite"))
     #expect(missing.err.contains("mailferry archive reindex"))
     let reindexed = CapturedRun(["archive", "reindex", archivePath])
@@ -187,7 +187,7 @@ import Transport
     bytes[bytes.count / 2] ^= 0x01
     try Data(bytes).write(to: URL(fileURLWithPath: data))
     let damaged = CapturedRun(["archive", "verify", archivePath])
-    #expect(damaged.status == .failure)
+    #expect(damaged.status == .dataError)
     #expect(damaged.err.contains("folders/INBOX/000001.mbox.gz: the gzip member at byte"), "\(damaged.err)")
   }
 
@@ -222,7 +222,7 @@ import Transport
     try Data("wrong".utf8).write(to: URL(fileURLWithPath: "\(directory)/wrong.pw"))
     let wrong = CapturedRun(
       ["backup", url(sourceUser), archivePath, "--password-file", "\(directory)/wrong.pw", "--ca-file", server.caFile])
-    #expect(wrong.status == .failure)
+    #expect(wrong.status == .noPermission)
     #expect(wrong.err.contains("login as \(sourceUser.name) failed"), "\(wrong.err)")
     #expect(!FileManager.default.fileExists(atPath: archivePath))
     #expect(CapturedRun(["archive", "list", archivePath]).err.contains("holds no MailFerry archive yet"))
@@ -240,7 +240,7 @@ import Transport
     // Not an archive, and a server URL as a backup target, are refused with the reason.
     try Data("x".utf8).write(to: URL(fileURLWithPath: "\(directory)/file.txt"))
     let notArchive = CapturedRun(["backup", url(sourceUser), directory] + sourceOptions)
-    #expect(notArchive.status == .failure)
+    #expect(notArchive.status == .dataError)
     #expect(notArchive.err.contains("is not a MailFerry archive"))
     let server = CapturedRun(["backup", url(sourceUser), url(sourceUser)] + sourceOptions)
     #expect(server.err.contains("is not an archive directory"))
@@ -386,7 +386,7 @@ import Transport
     #expect(full.stderr.contains("File too large") || full.stderr.contains("disk"), "\(full.stderr)")
     // A local file error reaches the whole job: it stops instead of failing folder after folder.
     #expect(full.stderr.contains("error: the job stopped: "), "\(full.stderr)")
-    #expect(full.status == 1)
+    #expect(full.status == 74, "a full disk is a local I/O error")
     let partial = try Archive(path: archivePath, create: false)
     let stored = try partial.folders().reduce(0) { $0 + (try partial.messageCount($1)) }
     #expect(stored < 100)

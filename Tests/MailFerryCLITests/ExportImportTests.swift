@@ -70,7 +70,7 @@ import Transport
     let files = try FileManager.default.contentsOfDirectory(atPath: eml + "/Sent").filter { $0.hasSuffix(".eml") }
     #expect(files.count == 3)
     #expect(CapturedRun(["export", archive, eml, "--format", "pdf"]).status == .usage)
-    #expect(CapturedRun(["export", archive, eml, "--format", "eml", "--folder", "Nope"]).status == .failure)
+    #expect(CapturedRun(["export", archive, eml, "--format", "eml", "--folder", "Nope"]).status == .dataError)
   }
 
   @Test func migrateWritesAndReadsALocalMaildir() throws {

@@ -51,7 +51,7 @@ import Testing
     try Data("nope\n".utf8).write(to: URL(fileURLWithPath: wrong))
     chmod(wrong, 0o600)
     let run = CapturedRun(["probe", imaps, "--ca-file", server.caFile, "--password-file", wrong])
-    #expect(run.status == .failure)
+    #expect(run.status == .noPermission)
     #expect(run.out.contains("Login:         FAILED"))
     #expect(run.err.contains("error: \(server.host):\(server.imapsPort): login as \(user.name) failed"))
     #expect(run.err.contains("hint: check the user name and password"))
@@ -59,7 +59,7 @@ import Testing
 
   @Test func untrustedCertificateFailsWithAHint() {
     let run = CapturedRun(["probe", imaps, "--password-file", passwordFile])
-    #expect(run.status == .failure)
+    #expect(run.status == .unavailable)
     #expect(run.err.contains("certificate not trusted"))
     #expect(run.err.contains("hint: pass --ca-file"))
   }
@@ -74,23 +74,23 @@ import Testing
   @Test func refusedConnectionUnknownHostAndTimeout() throws {
     let port = try FreePorts.allocate(1)[0]
     let refused = CapturedRun(["probe", "imaps://u@127.0.0.1:\(port)"] + common)
-    #expect(refused.status == .failure)
+    #expect(refused.status == .unavailable)
     #expect(refused.err.contains("error: 127.0.0.1:\(port): connection refused"))
     #expect(refused.err.contains("hint: "))
 
     let unknown = CapturedRun(["probe", "imaps://u@no-such-host.invalid"] + common)
-    #expect(unknown.status == .failure)
+    #expect(unknown.status == .unavailable)
     #expect(unknown.err.contains("no-such-host.invalid: host not found"))
 
     let listener = try SilentListener()
     let silent = CapturedRun(["probe", "imaps://u@127.0.0.1:\(listener.port)", "--timeout", "0.5"] + common)
-    #expect(silent.status == .failure)
+    #expect(silent.status == .unavailable)
     #expect(silent.err.contains("timed out after 0.5 s"))
   }
 
   @Test func badCommandLinesAndURLs() {
     let withPassword = CapturedRun(["probe", "imaps://joe:secret@example.org"] + common)
-    #expect(withPassword.status == .failure)
+    #expect(withPassword.status == .configuration)
     #expect(withPassword.err.contains("contains a password"))
     #expect(!withPassword.err.contains("secret"))
     #expect(CapturedRun(["probe", "ftp://joe@example.org"] + common).err.contains("unknown scheme 'ftp'"))
@@ -106,11 +106,11 @@ import Testing
       ["probe", imaps, "--ca-file", server.caFile, "--password-command", "cat '\(passwordFile)'"])
     #expect(command.status == .success, "\(command.err)")
     let failing = CapturedRun(["probe", imaps, "--ca-file", server.caFile, "--password-command", "exit 3"])
-    #expect(failing.status == .failure)
+    #expect(failing.status == .configuration)
     #expect(failing.err.contains("exited with status 3"))
     let missing = CapturedRun(["probe", imaps, "--ca-file", server.caFile])
     if ProcessInfo.processInfo.environment["MAILFERRY_PASSWORD"] == nil {
-      #expect(missing.status == .failure)
+      #expect(missing.status == .configuration)
       #expect(missing.err.contains("hint: set MAILFERRY_PASSWORD"))
     }
     let open = passwordFile + "-open"
@@ -146,7 +146,7 @@ import Testing
     try Data(plainUser.password.utf8).write(to: URL(fileURLWithPath: file))
     chmod(file, 0o600)
     let refused = CapturedRun(["probe", url, "--password-file", file])
-    #expect(refused.status == .failure)
+    #expect(refused.status == .unavailable)
     #expect(refused.err.contains("does not offer STARTTLS"))
     #expect(refused.err.contains("hint: use imaps://"))
     let allowed = CapturedRun(["probe", url, "--password-file", file, "--allow-plaintext"])
@@ -165,7 +165,7 @@ import Testing
     #expect(run.out.contains("Login:         OK"))
     let expired = try server.oauthToken(for: user.name, lifetime: -600)
     let refused = CapturedRun(["probe", imaps, "--ca-file", server.caFile, "--oauth-token-command", "echo \(expired)"])
-    #expect(refused.status == .failure)
+    #expect(refused.status == .noPermission)
     #expect(refused.err.contains("login as \(user.name) failed"))
   }
 
@@ -188,7 +188,7 @@ import Testing
     #expect(result.stdout.contains("INBOX"))
     let failing = try Subprocess.run(
       [binary, "folders", imaps], environment: ["MAILFERRY_PASSWORD": "x"], check: false)
-    #expect(failing.status == 1)
+    #expect(failing.status == 69, "untrusted certificate: the server cannot be used")
     #expect(failing.stderr.hasPrefix("error: "))
   }
 }

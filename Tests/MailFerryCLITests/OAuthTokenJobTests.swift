@@ -206,7 +206,7 @@ import Transport
       "--target-oauth-token-command", tokens.tokenCommand(for: target.name),
       "--state", "\(directory)/state.sqlite",
     ])
-    #expect(run.status == .failure)
+    #expect(run.status == .noPermission)
     #expect(
       run.err.contains(
         "error: localhost:\(dovecot.imapsPort): login as \(source.name) failed: the server refused the token from "
@@ -226,7 +226,7 @@ import Transport
       "probe", imaps(source), "--ca-file", dovecot.caFile, "--oauth-token-command", script,
       "--oauth-token-timeout", "1",
     ])
-    #expect(run.status == .failure)
+    #expect(run.status == .temporary)
     #expect(run.err.contains("error: --oauth-token-command gave no token within 1 s and was stopped"), "\(run.err)")
     #expect(run.err.contains("--oauth-token-timeout"))
     let shell = try TokenCommandTests.pid(in: "\(directory)/shell")

@@ -65,14 +65,14 @@ import Transport
     #expect(stls.out.contains("(USER/PASS)"))
 
     let wrong = CapturedRun(["probe", pop3s, "--ca-file", server.caFile, "--password-file", "\(directory)/wrong.pw"])
-    #expect(wrong.status == .failure)
+    #expect(wrong.status == .noPermission)
     #expect(wrong.out.contains("Login:         FAILED"))
     #expect(wrong.err.contains("login as \(user.name) failed"))
 
     let badMethod = CapturedRun(["probe", pop3s, "--ca-file", server.caFile, "--login-method", "login"])
     #expect(badMethod.status == .usage)
     let folder = CapturedRun(["probe", pop3s + "/INBOX", "--ca-file", server.caFile])
-    #expect(folder.status == .failure)
+    #expect(folder.status == .configuration)
     #expect(folder.err.contains("a POP3 maildrop has none"))
   }
 

@@ -98,7 +98,7 @@ import Transport
     let object = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any]
     #expect(object?["id"] as? String == "microsoft365")
     let unknown = CapturedRun(["profiles", "show", "gmial"])
-    #expect(unknown.status == .failure)
+    #expect(unknown.status == .configuration)
     #expect(unknown.err.contains("no provider profile named 'gmial'"))
     #expect(unknown.err.contains("gmail"), "the hint lists the known ones")
   }
@@ -202,7 +202,7 @@ import Transport
     // The target takes at most 5 KB per message: the large one fails as too large, unfetched.
     let target5KB = #""messageBytes": {"value": 5000, "source": "https://example.org/test"}"#
     let finished = try migrate(try configWithProfile(target5KB, in: directory))
-    #expect(finished.status == 3, "\(finished.stderr)")
+    #expect(finished.status == 1, "\(finished.stderr)")
     #expect(finished.stderr.contains("exceeds Dovecot IMAP server (generic)'s message size limit (profile tight)"))
     let totals = finished.stdout.split(separator: "\n").last { $0.contains("total") }
     #expect(totals?.split(separator: " ").first == "7", "\(finished.stdout)")
