@@ -2,12 +2,19 @@ import Foundation
 import MailCore
 
 /// Where a command prints: results to standard output, errors, warnings and progress to
-/// standard error. Tests capture both.
+/// standard error, and every line also to the `--log` file when there is one. Tests
+/// capture both.
 final class Console: @unchecked Sendable {
   private let lock = NSLock()
   private let writeOut: (String) -> Void
   private let writeErr: (String) -> Void
   let isTerminal: Bool
+  /// The `--log` file; set once, before the command runs.
+  var log: LogFile?
+  /// Without a terminal, how often the progress line is written out as a status line
+  /// (a terminal redraws it in place instead).
+  var plainProgressInterval: Duration = .seconds(30)
+  private var lastPlainProgress = ContinuousClock.now
 
   init(out: @escaping (String) -> Void, err: @escaping (String) -> Void, isTerminal: Bool) {
     writeOut = out
@@ -27,17 +34,51 @@ final class Console: @unchecked Sendable {
 
   // Everything printed may hold folder names, server texts or message headers: control
   // characters are shown escaped, never sent to the terminal.
-  func print(_ line: String = "") { lock.withLock { writeOut(clearProgress() + safe(line) + "\n") } }
-  func error(_ line: String) { lock.withLock { writeErr(clearProgress() + "error: " + safe(line) + "\n") } }
-  func warning(_ line: String) { lock.withLock { writeErr(clearProgress() + "warning: " + safe(line) + "\n") } }
-  func hint(_ line: String) { lock.withLock { writeErr(clearProgress() + "hint: " + safe(line) + "\n") } }
-  func status(_ line: String) { lock.withLock { writeErr(clearProgress() + safe(line) + "\n") } }
+  func print(_ line: String = "") {
+    log?.write(.info, line)
+    lock.withLock { writeOut(clearProgress() + safe(line) + "\n") }
+  }
+  func error(_ line: String) {
+    log?.write(.error, line)
+    lock.withLock { writeErr(clearProgress() + "error: " + safe(line) + "\n") }
+  }
+  func warning(_ line: String) {
+    log?.write(.warning, line)
+    lock.withLock { writeErr(clearProgress() + "warning: " + safe(line) + "\n") }
+  }
+  func hint(_ line: String) {
+    log?.write(.info, "hint: " + line)
+    lock.withLock { writeErr(clearProgress() + "hint: " + safe(line) + "\n") }
+  }
+  func status(_ line: String) {
+    log?.write(.info, line)
+    lock.withLock { writeErr(clearProgress() + safe(line) + "\n") }
+  }
+
+  /// A line about the run's progress (a folder started or finished, a reconnect): without
+  /// a terminal (cron, a pipe, a batch's log) it carries the time, so a log shows when
+  /// each step happened.
+  func event(_ line: String) {
+    log?.write(.info, line)
+    let stamp = isTerminal ? "" : Timestamp.utc(Date()) + " "
+    lock.withLock { writeErr(clearProgress() + stamp + safe(line) + "\n") }
+  }
 
   private func safe(_ text: String) -> String { ControlCharacters.escaped(text) }
 
-  /// Replaces the progress line on a terminal (carriage return, erase to end of line).
+  /// Replaces the progress line on a terminal (carriage return, erase to end of line);
+  /// elsewhere writes it as a timestamped event every `plainProgressInterval`.
   func progress(_ line: String) {
-    guard isTerminal else { return }
+    guard isTerminal else {
+      let now = ContinuousClock.now
+      let due: Bool = lock.withLock {
+        if now - lastPlainProgress < plainProgressInterval { return false }
+        lastPlainProgress = now
+        return true
+      }
+      if due { event("progress: " + line) }
+      return
+    }
     lock.withLock {
       writeErr("\r\u{1B}[K" + ControlCharacters.escaped(line, keepingLineBreaks: false))
       progressShown = true

@@ -46,20 +46,30 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
     }
   }
 
-  /// One line per status for `--help` (docs/cli.md has the same table with examples).
-  static let helpLines = [
-    "EXIT STATUS:",
-    "  0    everything that should move moved",
-    "  1    the job ran, some messages or folders did not move (the report lists them)",
-    "  64   the command line is wrong",
-    "  65   a job file or the input data is wrong (a damaged archive, a broken mbox)",
-    "  69   a server could not be reached or refused service",
-    "  74   a local file could not be read or written (disk full, permissions)",
-    "  75   temporary: another run holds the lock, a provider limit or throttling; run again later",
-    "  77   authentication failed or is not permitted",
-    "  78   the configuration is wrong (a missing password, a bad option value)",
-    "  130  interrupted by Ctrl-C or SIGTERM; run again to finish",
-  ]
+  /// What the status means, in a few words (`--help`, reports; docs/cli.md has the same
+  /// table with examples).
+  var meaning: String {
+    switch self {
+    case .success: return "everything that should move moved"
+    case .partial: return "the job ran, some messages or folders did not move (the report lists them)"
+    case .usage: return "the command line is wrong"
+    case .dataError: return "a job file or the input data is wrong (a damaged archive, a broken mbox)"
+    case .unavailable: return "a server could not be reached or refused service"
+    case .ioError: return "a local file could not be read or written (disk full, permissions)"
+    case .temporary: return "temporary: another run holds the lock, a provider limit or throttling; run again later"
+    case .noPermission: return "authentication failed or is not permitted"
+    case .configuration: return "the configuration is wrong (a missing password, a bad option value)"
+    case .interrupted: return "interrupted by Ctrl-C or SIGTERM; run again to finish"
+    }
+  }
+
+  /// The EXIT STATUS section of `--help`.
+  static var helpLines: [String] {
+    ["EXIT STATUS:"]
+      + allCases.sorted { $0.rawValue < $1.rawValue }.map {
+        "  " + String($0.rawValue).padding(toLength: 5, withPad: " ", startingAt: 0) + $0.meaning
+      }
+  }
 
   /// The worst of several statuses (success for none).
   static func worst(_ codes: some Sequence<ExitCode>) -> ExitCode {

@@ -28,7 +28,7 @@ struct ExportCommand: Subcommand {
       .init(name: "state", valueName: "FILE", help: "The job's state file (default under $XDG_STATE_HOME/mailferry)."),
       .init(name: "json", valueName: nil, help: "Print events and the report as JSON lines on standard output."),
       .init(name: "quiet", valueName: nil, help: "Print only the report's problems."),
-    ])
+    ] + RunRecordOptions.options)
 
   func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
     guard case .archive(let path) = try JobEndpoint.parse(arguments.positionals[0]) else {

@@ -43,9 +43,17 @@ public enum MailFerryCommandLine {
       console.print(HelpText.render(command.spec))
       return .success
     }
+    let logBefore = console.log
+    defer { console.log = logBefore }
     do {
       let parsed = try ParsedArguments(rest, spec: command.spec)
-      return try command.init().run(parsed, console: console)
+      if parsed.declares("log"), let path = parsed.value("log") {
+        console.log = try LogFile(path: path)
+        console.log?.write(.info, "mailferry \(version) \(first) started (pid \(getpid()))")
+      }
+      let status = try command.init().run(parsed, console: console)
+      console.log?.write(.info, "finished: exit status \(status.rawValue) (\(status.meaning))")
+      return status
     } catch let error as UsageError {
       console.error(error.message)
       console.status(HelpText.usageLine(command.spec))
@@ -53,7 +61,9 @@ public enum MailFerryCommandLine {
       return .usage
     } catch {
       report(error, console: console)
-      return ExitCode(stoppedBy: error)
+      let status = ExitCode(stoppedBy: error)
+      console.log?.write(.info, "finished: exit status \(status.rawValue) (\(status.meaning))")
+      return status
     }
   }
 }

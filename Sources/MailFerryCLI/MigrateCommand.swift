@@ -72,7 +72,7 @@ struct MigrateCommand: Subcommand {
       .init(name: "dry-run", valueName: nil, help: "Plan and count; write nothing."),
       .init(name: "json", valueName: nil, help: "Print events and the report as JSON lines on standard output."),
       .init(name: "quiet", valueName: nil, help: "Print only the report's problems."),
-    ] + ThrottleOptions.options)
+    ] + ThrottleOptions.options + RunRecordOptions.options)
 
   func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
     let sides = try JobSides(arguments, command: Self.spec.name, console: console)
@@ -112,6 +112,7 @@ struct MigrateCommand: Subcommand {
     let json = arguments.flag("json")
     let quiet = arguments.flag("quiet") || json
     let dryRun = options.dryRun
+    let reportPath = arguments.value("report")
     try arguments.checkAllApply(to: sides.description)
     // One run per job at a time: a second run of the same job would copy what the first
     // has in flight. A killed run's lock goes with its process. An archive target has its
@@ -123,32 +124,62 @@ struct MigrateCommand: Subcommand {
     }
     defer { jobLock?.release() }
     var sides = sides
+    let started = Date()
+    let throughput = reportPath == nil ? nil : ThroughputLog()
+    func writeReport(_ report: MigrationReport, status: ExitCode) throws {
+      guard let reportPath else { return }
+      let run = HTMLReport.Run(
+        command: arguments.command, arguments: arguments.words,
+        source: arguments.positionals[0], target: arguments.positionals[1], started: started, finished: Date(),
+        status: status, dryRun: dryRun)
+      try HTMLReport.write(HTMLReport.render(report, run: run, throughput: throughput), to: reportPath)
+      if !quiet { console.status("report: \(reportPath)") }
+    }
     let waits = ThrottleWaits(policy: options.throttling)
-    try sides.connect(waits: waits)
-    let progress = console.isTerminal && !quiet ? ProgressDisplay(console: console) : nil
-    let migration = Migration(
-      source: sides.connectSource,
-      sink: sides.connectTarget!,
-      sourceIdentity: sides.source.identity,
-      targetIdentity: sides.target.identity, statePath: statePath, options: options, waits: waits,
-      events: { event in
-        if json { console.print(JSONLines.line(JSONLines.object(event))) }
-        if !quiet { Self.show(event, console: console, dryRun: dryRun) }
-        progress?.handle(event)
-      })
-    if !quiet { console.status("state: \(statePath)") }
-    let report = try StopSignals.whileRunning(
-      onFirst: {
-        migration.requestStop()
-        if !json { console.status("stopping after the batches in flight (press Ctrl-C again to quit at once)") }
-      }, migration.run)
-    progress?.finish()
+    let report: MigrationReport
+    do {
+      try sides.connect(waits: waits)
+      let progress = quiet ? nil : ProgressDisplay(console: console)
+      let migration = Migration(
+        source: sides.connectSource,
+        sink: sides.connectTarget!,
+        sourceIdentity: sides.source.identity,
+        targetIdentity: sides.target.identity, statePath: statePath, options: options, waits: waits,
+        events: { event in
+          if json { console.print(JSONLines.line(JSONLines.object(event))) }
+          if !quiet { Self.show(event, console: console, dryRun: dryRun) }
+          progress?.handle(event)
+          throughput?.handle(event)
+        })
+      if !quiet { console.status("state: \(statePath)") }
+      report = try StopSignals.whileRunning(
+        onFirst: {
+          migration.requestStop()
+          if !json { console.event("stopping after the batches in flight (press Ctrl-C again to quit at once)") }
+        }, migration.run)
+      progress?.finish()
+    } catch {
+      // A job that could not start (a refused login, an unreachable server) still gets its
+      // report: it is what the admin forwards.
+      var stopped = MigrationReport()
+      stopped.stoppedBy = ReportedFailure(error)
+      stopped.seconds = Date().timeIntervalSince(started)
+      try? writeReport(stopped, status: ExitCode(stoppedBy: error))
+      throw error
+    }
     for lock in sides.archiveLocks { lock.release() }
     if json {
       console.print(JSONLines.line(JSONLines.report(report, dryRun: options.dryRun)))
     } else {
       ReportTable.print(report, console: console, dryRun: options.dryRun, quiet: quiet)
     }
+    let status = Self.status(of: report)
+    try writeReport(report, status: status)
+    return status
+  }
+
+  /// The exit status of a job that ran (docs/cli.md, "Exit status").
+  static func status(of report: MigrationReport) -> ExitCode {
     if report.interrupted { return .interrupted }
     if let stop = report.stoppedBy { return ExitCode(stop.kind) }
     return report.isComplete ? .success : .partial
@@ -238,20 +269,20 @@ struct MigrateCommand: Subcommand {
   static func show(_ event: MigrationEvent, console: Console, dryRun: Bool = false) {
     switch event {
     case .planned(let folders, _):
-      console.status("plan: \(folders.count) folder(s)")
+      console.event("plan: \(folders.count) folder(s)")
       for folder in folders {
         console.status("  \(folder.source.name) → \(folder.targetName)\(folder.reason.map { " (\($0))" } ?? "")")
       }
     case .folderStarted(let source, _, let toDo, let bytes):
-      if toDo > 0 { console.status("\(source): \(toDo) message(s), \(ByteCountText.human(bytes)) to look at") }
+      if toDo > 0 { console.event("\(source): \(toDo) message(s), \(ByteCountText.human(bytes)) to look at") }
     case .batchDone: break
     case .folderFinished(let report):
       if let error = report.error {
-        console.status("\(report.source): stopped: \(error.description)")
+        console.event("\(report.source): stopped: \(error.description)")
       } else if report.copied + report.duplicates + report.failed.count + report.flagsUpdated
         + report.deletedFromSource > 0 || report.interrupted
       {
-        console.status(
+        console.event(
           "\(report.source): \(report.copied) \(dryRun ? "to copy" : "copied"), \(report.duplicates) already there, "
             + "\(report.failed.count) failed"
             + (report.flagsUpdated > 0 ? ", \(report.flagsUpdated) flag update(s)" : "")
@@ -259,9 +290,9 @@ struct MigrateCommand: Subcommand {
             + (report.interrupted ? " (stopped early)" : ""))
       }
     case .reconnecting(let source, let reason):
-      console.status("\(source): connection lost (\(reason)); reconnecting")
+      console.event("\(source): connection lost (\(reason)); reconnecting")
     case .throttled(let source, let reason, let pause):
-      console.status(
+      console.event(
         "\(source): the server is throttling (\(reason)); waiting "
           + String(format: "%.1f s", Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18))
     case .refused, .altered: break

@@ -12,11 +12,16 @@ struct ParsedArguments: Sendable {
   private var flags: Set<String> = []
   private let spec: CommandSpec
   private let reads = ReadLog()
+  /// The words as given, for reports that show the command.
+  let words: [String]
+  /// The subcommand these arguments are for.
+  var command: String { spec.name }
 
   /// Parses `arguments` (the words after the subcommand). Accepts `--name value`,
   /// `--name=value` and `--` to end options.
   init(_ arguments: [String], spec: CommandSpec) throws {
     self.spec = spec
+    words = arguments
     var index = 0
     var optionsEnded = false
     while index < arguments.count {

@@ -42,6 +42,7 @@ import Testing
   }
 
   @Test func eachKindOfFailureHasItsStatus() {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
     #expect(ExitCode(FailureKind.credentials) == .noPermission)
     #expect(ExitCode(FailureKind.serverUnavailable) == .unavailable)
     #expect(ExitCode(FailureKind.localIO) == .ioError)
@@ -54,6 +55,7 @@ import Testing
   }
 
   @Test func aBatchHasItsWorstStatus() {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
     #expect(ExitCode.worst([]) == .success)
     #expect(ExitCode.worst([.success, .partial, .success]) == .partial)
     #expect(ExitCode.worst([.temporary, .partial]) == .temporary)
@@ -63,6 +65,7 @@ import Testing
   }
 
   @Test func theHelpListsEveryStatus() {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
     let help = CapturedRun(["--help"]).out
     for code in ExitCode.allCases {
       #expect(help.contains("\n  \(code.rawValue) "), "status \(code.rawValue) missing from --help")
@@ -70,6 +73,7 @@ import Testing
   }
 
   @Test func aWrongPasswordIs77AndNothingMoves() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
     let run = migrate(sourcePassword: "wrong")
     #expect(run.status == .noPermission, "\(run.err)")
     #expect(run.err.contains("login as \(source.name) failed"), "\(run.err)")
@@ -77,6 +81,7 @@ import Testing
   }
 
   @Test func anUnreachablePortIs69() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
     let port = try FreePorts.allocate(1)[0]
     let run = migrate(sourcePort: port)
     #expect(run.status == .unavailable, "\(run.err)")
@@ -85,6 +90,7 @@ import Testing
   }
 
   @Test func aMissingPasswordIs78() {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
     let run = CapturedRun(
       ["migrate", url(source), url(target), "--ca-file", server.caFile, "--state", "\(directory)/state.sqlite"])
     if ProcessInfo.processInfo.environment["MAILFERRY_SOURCE_PASSWORD"] == nil {
@@ -94,6 +100,7 @@ import Testing
   }
 
   @Test func inputThatIsNotMailIs65() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
     let notMbox = "\(directory)/notes.txt"
     try Data("just some notes\n".utf8).write(to: URL(fileURLWithPath: notMbox))
     let run = CapturedRun(["migrate", "mbox:\(notMbox)", "maildir:\(directory)/out", "--state", "\(directory)/s2"])
@@ -105,6 +112,7 @@ import Testing
   /// token command is slow, so it waits inside its login), the second stops at once with
   /// 75; the first then finishes the job.
   @Test func aSecondRunOfTheSameJobIs75() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
     let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent(".build/debug/mailferry").path
     let tokenFile = "\(directory)/token"
