@@ -1,0 +1,277 @@
+import Foundation
+import MailCore
+
+/// A job of a job file made ready to run: the command line it stands for (run in process
+/// through `MailFerryCommandLine.run`, so it behaves exactly as typed) and the passwords
+/// the file supplies.
+struct PreparedJob {
+  let name: String
+  let command: String
+  let source: String
+  let target: String
+  /// The words after `mailferry`: the command, its two stores, then `--option=value` in
+  /// file order. No secret is among them.
+  let arguments: [String]
+  /// `MAILFERRY_…PASSWORD` name → password, for `JobSecrets`.
+  let passwords: [String: String]
+  /// The `state` key, if given (else the command's default).
+  let state: String?
+}
+
+/// Gives a parsed job its meaning: which command, which stores, which options, where the
+/// passwords come from; and checks all that can be checked without connecting.
+struct JobPreparer {
+  /// `check` warns about a password variable this shell lacks (cron or systemd may set
+  /// it); `run` refuses to start without it.
+  enum Purpose { case check, run }
+
+  /// The commands a job may run, with the keys that name their two stores.
+  static let commands: [String: (first: String, second: String)] = [
+    "migrate": ("source", "target"), "backup": ("source", "archive"), "restore": ("archive", "target"),
+  ]
+  static let storeKeys: Set<String> = ["source", "target", "archive"]
+  /// Keys that exist only in job files: a password written inline, or the name of a
+  /// variable that holds it.
+  static let passwordKeys = ["password", "source-password", "target-password"]
+  static let passwordVariableKeys = ["password-env", "source-password-env", "target-password-env"]
+  /// Option values that name a file which must exist before the job runs.
+  static let inputFileOptions: Set<String> = [
+    "password-file", "source-password-file", "target-password-file", "ca-file", "source-ca-file", "target-ca-file",
+    "folder-map-file",
+  ]
+
+  let file: JobFile
+  let purpose: Purpose
+  var environment: [String: String] = ProcessInfo.processInfo.environment
+
+  /// Whether the job file may hold passwords: only its owner can read or write it.
+  var fileIsPrivate: Bool {
+    var info = stat()
+    guard stat(file.path, &info) == 0 else { return false }
+    return info.st_uid == geteuid() && info.st_mode & 0o077 == 0
+  }
+
+  var fileMode: String {
+    var info = stat()
+    guard stat(file.path, &info) == 0 else { return "unknown" }
+    return "0" + String(info.st_mode & 0o777, radix: 8)
+  }
+
+  /// The job ready to run, or nil; `problems` gets every error and warning found.
+  func prepare(_ job: JobFile.Job, problems: inout [JobFileProblem]) -> PreparedJob? {
+    let errorsBefore = problems.filter { !$0.isWarning }.count
+    func problem(_ line: Int, _ message: String, hint: String? = nil, warning: Bool = false) {
+      problems.append(
+        JobFileProblem(
+          path: file.path, line: line, message: "job '\(job.name)': \(message)", hint: hint, isWarning: warning))
+    }
+    let commandNames = Self.commands.keys.sorted()
+    guard let commandEntry = job.entries("command").last else {
+      problem(job.line, "no command", hint: "add 'command = \(commandNames.joined(separator: " | "))'")
+      return nil
+    }
+    guard let commandName = commandEntry.value, let stores = Self.commands[commandName],
+      let subcommand = MailFerryCommandLine.commands.first(where: { $0.spec.name == commandName })
+    else {
+      let given = commandEntry.value ?? ""
+      let suggestion = ParsedArguments.closest(to: given, among: commandNames)
+      problem(
+        commandEntry.line, "unknown command '\(given)'" + (suggestion.map { ". Did you mean '\($0)'?" } ?? ""),
+        hint: "a job runs one of: \(commandNames.joined(separator: ", "))")
+      return nil
+    }
+    let spec = subcommand.spec
+    var storeValues: [String: String] = [:]
+    for key in [stores.first, stores.second] {
+      let entries = job.entries(key)
+      guard let entry = entries.last, let value = entry.value, !value.isEmpty else {
+        problem(job.line, "no \(key)", hint: "add '\(key) = \(Self.example(of: key, in: commandName))'")
+        continue
+      }
+      if entries.count > 1 { problem(entry.line, "'\(key)' is given more than once (also line \(entries[0].line))") }
+      storeValues[key] = value
+    }
+    var arguments: [String] = []
+    var passwords: [String: String] = [:]
+    var lineOf: [String: Int] = [:]
+    var seen: [String: Int] = [:]
+    let knownKeys =
+      ["command"] + Array(Self.storeKeys) + Self.passwordKeys + Self.passwordVariableKeys
+      + spec.options.map(\.name)
+    for entry in job.entries where entry.key != "command" {
+      if Self.storeKeys.contains(entry.key) {
+        if entry.key != stores.first && entry.key != stores.second {
+          problem(
+            entry.line, "'\(entry.key)' does not apply to a \(commandName) job",
+            hint: "a \(commandName) job takes '\(stores.first)' and '\(stores.second)'")
+        }
+        continue
+      }
+      if let earlier = seen[entry.key], spec.option(named: entry.key)?.repeatable != true {
+        problem(entry.line, "'\(entry.key)' is given more than once (also line \(earlier))", hint: "keep one of them")
+        continue
+      }
+      seen[entry.key] = entry.line
+      lineOf[entry.key] = entry.line
+      if Self.passwordKeys.contains(entry.key) || Self.passwordVariableKeys.contains(entry.key) {
+        guard let value = entry.value, !value.isEmpty else {
+          problem(entry.line, "'\(entry.key)' needs a value")
+          continue
+        }
+        guard let variable = Self.variable(for: entry.key, command: commandName) else {
+          problem(
+            entry.line, "'\(entry.key)' does not say which server (a \(commandName) job has two)",
+            hint: "write 'source-\(entry.key)' or 'target-\(entry.key)'")
+          continue
+        }
+        if Self.passwordKeys.contains(entry.key) {
+          guard fileIsPrivate else {
+            problem(
+              entry.line, "a password is written in a file others can read (mode \(fileMode))",
+              hint: "keep it in a file of its own ('\(entry.key)-file = FILE'), or run: chmod 600 \(file.path)")
+            continue
+          }
+          problem(
+            entry.line, "the password is written in the job file",
+            hint: "'\(entry.key)-file = FILE' or '\(entry.key)-command = CMD' keep it out of it", warning: true)
+          passwords[variable] = value
+        } else if let secret = environment[value], !secret.isEmpty {
+          passwords[variable] = secret
+        } else {
+          problem(
+            entry.line, "the variable \(value) is not set" + (purpose == .check ? " here" : ""),
+            hint:
+              "set \(value) in the environment the job runs in (cron line, systemd Environment= or EnvironmentFile=)",
+            warning: purpose == .check)
+        }
+        continue
+      }
+      guard let option = spec.option(named: entry.key) else {
+        let suggestion = ParsedArguments.closest(to: entry.key, among: knownKeys)
+        problem(
+          entry.line, "unknown key '\(entry.key)'" + (suggestion.map { ". Did you mean '\($0)'?" } ?? ""),
+          hint: "keys are the long options of 'mailferry \(commandName) --help', without the dashes")
+        continue
+      }
+      if let valueName = option.valueName {
+        guard let value = entry.value, !value.isEmpty else {
+          problem(entry.line, "'\(entry.key)' needs a value (\(valueName))")
+          continue
+        }
+        if Self.inputFileOptions.contains(entry.key) {
+          let path = (value as NSString).expandingTildeInPath
+          if !FileManager.default.isReadableFile(atPath: path) {
+            problem(
+              entry.line,
+              "\(entry.key) \(value) "
+                + (FileManager.default.fileExists(atPath: path)
+                  ? "cannot be read" : "does not exist"),
+              hint: "check the path (write it absolute: cron starts in $HOME)")
+          }
+        }
+        arguments.append("--\(entry.key)=\(value)")
+      } else {
+        switch entry.value?.lowercased() {
+        case nil, "yes", "true": arguments.append("--\(entry.key)")
+        case "no", "false": break
+        case let other?:
+          problem(
+            entry.line, "'\(entry.key)' is a switch: write 'yes' or 'no', not '\(other)'",
+            hint: "a switch alone on its line ('\(entry.key)') means yes")
+        }
+      }
+    }
+    guard problems.filter({ !$0.isWarning }).count == errorsBefore,
+      let first = storeValues[stores.first], let second = storeValues[stores.second]
+    else { return nil }
+    lineOf[stores.first] = job.entries(stores.first).last?.line
+    lineOf[stores.second] = job.entries(stores.second).last?.line
+    let argv = [commandName, first, second] + arguments
+    let helpHint = "'mailferry \(commandName) --help' lists the options and their values"
+    do {
+      try validate(argv, spec: spec, stores: stores, values: (first, second))
+    } catch let error as StoreProblem {
+      problem(lineOf[error.key] ?? job.line, error.message, hint: error.hint ?? helpHint)
+      return nil
+    } catch let error as UsageError {
+      problem(Self.line(naming: error.message, in: lineOf) ?? job.line, error.message, hint: helpHint)
+      return nil
+    } catch let error as any UserFacingError {
+      problem(
+        Self.line(naming: error.description, in: lineOf) ?? job.line, error.description, hint: error.hint ?? helpHint)
+      return nil
+    } catch {
+      problem(job.line, String(describing: error))
+      return nil
+    }
+    return PreparedJob(
+      name: job.name, command: commandName, source: first,
+      target: second, arguments: argv, passwords: passwords, state: job.entries("state").last?.value)
+  }
+
+  /// What can be known without connecting: the command line parses, the stores are of the
+  /// right kind, and every option value is one the command takes.
+  private func validate(
+    _ argv: [String], spec: CommandSpec, stores: (first: String, second: String), values: (String, String)
+  ) throws {
+    let parsed = try ParsedArguments(Array(argv.dropFirst()), spec: spec)
+    let first = try StoreProblem.wrap(stores.first) { try JobEndpoint.parse(values.0) }
+    let second = try StoreProblem.wrap(stores.second) { try JobEndpoint.parse(values.1) }
+    if stores.first == "archive" && first.archivePath == nil {
+      throw StoreProblem(
+        key: "archive", message: "archive '\(values.0)' is not a directory", hint: "give the archive's directory")
+    }
+    if stores.second == "archive" && second.archivePath == nil {
+      throw StoreProblem(
+        key: "archive", message: "archive '\(values.1)' is not a directory", hint: "give the archive's directory")
+    }
+    if spec.name == "backup", first.archivePath != nil {
+      throw StoreProblem(
+        key: "source", message: "source '\(values.0)' is not a server or a local store",
+        hint: "write it as imaps://user@host, pop3s://user@host, maildir:PATH or mbox:PATH")
+    }
+    _ = try MigrateCommand.options(parsed, sourceFolder: first.folder, command: spec.name)
+  }
+
+  /// The line of the key an error message names as `'--key'`.
+  static func line(naming message: String, in lines: [String: Int]) -> Int? {
+    guard let start = message.range(of: "'--") else { return nil }
+    let name = message[start.upperBound...].prefix { $0 != "'" && $0 != "=" }
+    return lines[String(name)]
+  }
+
+  /// The variable a password key stands for; nil when the job has two servers and the key
+  /// names neither.
+  static func variable(for key: String, command: String) -> String? {
+    if key.hasPrefix("source-") { return "MAILFERRY_SOURCE_PASSWORD" }
+    if key.hasPrefix("target-") { return "MAILFERRY_TARGET_PASSWORD" }
+    switch command {
+    case "backup": return "MAILFERRY_SOURCE_PASSWORD"
+    case "restore": return "MAILFERRY_TARGET_PASSWORD"
+    default: return nil
+    }
+  }
+
+  static func example(of key: String, in command: String) -> String {
+    switch key {
+    case "archive": return "/srv/mail-backup/NAME"
+    case "target": return command == "restore" ? "imaps://user@imap.example.org" : "imaps://user@imap.new.example"
+    default: return "imaps://user@imap.example.org"
+    }
+  }
+}
+
+/// A store key whose value is not a store of the kind the job needs.
+private struct StoreProblem: Error {
+  let key: String
+  let message: String
+  let hint: String?
+
+  static func wrap(_ key: String, _ body: () throws -> JobEndpoint) throws -> JobEndpoint {
+    do {
+      return try body()
+    } catch let error as any UserFacingError {
+      throw StoreProblem(key: key, message: error.description, hint: error.hint)
+    }
+  }
+}
