@@ -15,13 +15,18 @@ struct RunCommand: Subcommand {
 
       Examples:
         mailferry run /etc/mailferry/jobs.conf
+        mailferry run --quiet /etc/mailferry/jobs.conf      # from cron: output only on trouble
         mailferry run ~/.config/mailferry/jobs.conf alice-nightly
       """,
     positionals: [
       .init(name: "JOBFILE", help: "The job file."),
       .init(name: "JOB", help: "Run only these jobs (default: all).", optional: true, repeats: true),
     ],
-    options: [])
+    options: [
+      .init(
+        name: "quiet", valueName: nil,
+        help: "Run every job with --quiet and print a line only for jobs that did not end with 0 (for cron).")
+    ])
 
   func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
     let loaded = LoadedJobFile(path: arguments.positionals[0], purpose: .run)
@@ -31,14 +36,19 @@ struct RunCommand: Subcommand {
       return .dataError
     }
     let jobs = try loaded.select(Array(arguments.positionals.dropFirst()), command: Self.spec.name)
+    let quiet = arguments.flag("quiet")
     var statuses: [ExitCode] = []
     for (index, job) in jobs.enumerated() {
-      console.status("job \(job.name): mailferry \(job.arguments.joined(separator: " "))")
+      var words = job.arguments
+      if quiet && !words.contains("--quiet") && !words.contains("--json") { words.append("--quiet") }
+      if !quiet { console.status("job \(job.name): mailferry \(words.joined(separator: " "))") }
       let status = JobSecrets.$passwords.withValue(job.passwords) {
-        MailFerryCommandLine.run(job.arguments, console: console)
+        MailFerryCommandLine.run(words, console: console)
       }
       statuses.append(status)
-      console.print("job \(job.name): \(Self.outcome(status)) (exit \(status.rawValue))")
+      if !quiet || status != .success {
+        console.print("job \(job.name): \(Self.outcome(status)) (exit \(status.rawValue))")
+      }
       if status == .interrupted {
         for skipped in jobs.dropFirst(index + 1) { console.print("job \(skipped.name): not run (stopped)") }
         break
