@@ -98,7 +98,17 @@ struct JobPreparer {
     let knownKeys =
       ["command"] + Array(Self.storeKeys) + Self.passwordKeys + Self.passwordVariableKeys
       + spec.options.map(\.name)
+    var credentialOf: [String: JobFile.Entry] = [:]
     for entry in job.entries where entry.key != "command" {
+      if let side = Self.credentialSide(of: entry.key, command: commandName) {
+        if let earlier = credentialOf[side] {
+          problem(
+            entry.line, "'\(entry.key)' and '\(earlier.key)' (line \(earlier.line)) both give the \(side)'s password",
+            hint: "keep one of them")
+          continue
+        }
+        credentialOf[side] = entry
+      }
       if Self.storeKeys.contains(entry.key) {
         if entry.key != stores.first && entry.key != stores.second {
           problem(
@@ -250,6 +260,16 @@ struct JobPreparer {
     case "restore": return "MAILFERRY_TARGET_PASSWORD"
     default: return nil
     }
+  }
+
+  /// The keys that say where a server's password or token comes from, without the side.
+  static let credentialKeys = ["password-file", "password-command", "password-env", "password", "oauth-token-command"]
+
+  /// The server (`source`, `target`) a credential key is for; nil for other keys.
+  static func credentialSide(of key: String, command: String) -> String? {
+    for side in ["source", "target"] where credentialKeys.contains(where: { key == "\(side)-\($0)" }) { return side }
+    guard credentialKeys.contains(key) else { return nil }
+    return variable(for: key, command: command) == "MAILFERRY_TARGET_PASSWORD" ? "target" : "source"
   }
 
   static func example(of key: String, in command: String) -> String {

@@ -76,12 +76,17 @@ struct JobStatus {
   func print(to console: Console) {
     let heading = name.map { "job \($0)" + (command.map { " (\($0))" } ?? "") } ?? "state \(statePath)"
     guard let summary else {
-      console.print("\(heading): never run (no state file at \(statePath))")
+      console.print(
+        "\(heading): never run (no state file at \(statePath))" + (runningNow.map { "; running now (\($0))" } ?? ""))
       return
     }
     console.print("\(heading): \(summary.source) → \(summary.target)")
     console.print("  state:      \(statePath)")
     console.print("  last run:   \(lastRunText)")
+    if let runningNow, summary.lastRun?.outcome != "running" {
+      // A run has the lock but has not recorded itself yet (it is still logging in).
+      console.print("  running now: \(runningNow)")
+    }
     if let complete = summary.lastCompleteRun, complete != summary.lastRun {
       console.print("  last complete run: finished \(complete.finishedAt.map(Self.time) ?? "-")")
     }

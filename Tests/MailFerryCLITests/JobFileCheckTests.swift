@@ -88,6 +88,32 @@ import Testing
     #expect(!run.err.contains("hunter2") && !run.out.contains("hunter2"))
   }
 
+  @Test func aPasswordVariableNotSetIsAWarningForCheckAndAnErrorForRun() throws {
+    let variable = "MAILFERRY_JOBCHECK_UNSET_\(UInt32.random(in: 0...UInt32.max))"
+    let path = try write(Self.job(extra: ["password-env = \(variable)"]))
+    let checked = CapturedRun(["check", path])
+    #expect(checked.status == .success, "\(checked.err)")
+    #expect(checked.err.contains("warning: \(path):5: job 'alice': the variable \(variable) is not set here"))
+    let run = CapturedRun(["run", path])
+    #expect(run.status == .dataError)
+    #expect(run.err.contains("error: \(path):5: job 'alice': the variable \(variable) is not set\n"), "\(run.err)")
+    #expect(!run.out.contains("job alice:"))
+  }
+
+  @Test func aMigrateJobMustSayWhichServerAPasswordIsFor() throws {
+    try expectProblem(
+      [
+        "[job bob]", "command = migrate", "source = imaps://bob@old.example", "target = imaps://bob@new.example",
+        "password-env = BOB_PASSWORD",
+      ], at: 5, "'password-env' does not say which server (a migrate job has two)")
+  }
+
+  @Test func twoPasswordsForOneServerAreRefused() throws {
+    try expectProblem(
+      Self.job(extra: ["source-password-command = pass show alice", "password-env = ALICE"]), at: 6,
+      "'password-env' and 'source-password-command' (line 5) both give the source's password")
+  }
+
   @Test func aDuplicateJobNameIsShownWhereItRepeats() throws {
     try expectProblem(Self.job() + Self.job(), at: 5, "job 'alice' is defined twice (first at line 1)")
   }
