@@ -44,7 +44,10 @@ struct JobFile {
     func problem(_ line: Int, _ message: String, hint: String? = nil) {
       problems.append(JobFileProblem(path: path, line: line, message: message, hint: hint))
     }
-    for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    // "\r\n" is one Character in Swift: split on any line break, so a file edited on
+    // Windows reads the same.
+    let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+    for (index, rawLine) in lines.enumerated() {
       let number = index + 1
       let line = strippingComment(String(rawLine)).trimmingCharacters(in: .whitespaces)
       if line.isEmpty { continue }

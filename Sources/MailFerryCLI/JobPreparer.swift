@@ -66,8 +66,15 @@ struct JobPreparer {
           path: file.path, line: line, message: "job '\(job.name)': \(message)", hint: hint, isWarning: warning))
     }
     let commandNames = Self.commands.keys.sorted()
-    guard let commandEntry = job.entries("command").last else {
+    let commandEntries = job.entries("command")
+    guard let commandEntry = commandEntries.last else {
       problem(job.line, "no command", hint: "add 'command = \(commandNames.joined(separator: " | "))'")
+      return nil
+    }
+    if commandEntries.count > 1 {
+      problem(
+        commandEntry.line, "'command' is given more than once (also line \(commandEntries[0].line))",
+        hint: "a job runs one command; make another [job NAME] for the other")
       return nil
     }
     guard let commandName = commandEntry.value, let stores = Self.commands[commandName],

@@ -41,7 +41,7 @@ struct RunCommand: Subcommand {
     for (index, job) in jobs.enumerated() {
       var words = job.arguments
       if quiet && !words.contains("--quiet") && !words.contains("--json") { words.append("--quiet") }
-      if !quiet { console.status("job \(job.name): mailferry \(words.joined(separator: " "))") }
+      if !quiet { console.status("job \(job.name): mailferry \(words.map(Self.shellQuoted).joined(separator: " "))") }
       let status = JobSecrets.$passwords.withValue(job.passwords) {
         MailFerryCommandLine.run(words, console: console)
       }
@@ -55,6 +55,14 @@ struct RunCommand: Subcommand {
       }
     }
     return ExitCode.worst(statuses)
+  }
+
+  /// `word` as a shell reads it back: in single quotes when it holds anything but letters,
+  /// digits and `@%+=:,./-_`, so the line shown can be pasted to run the job by hand.
+  static func shellQuoted(_ word: String) -> String {
+    let plain =
+      !word.isEmpty && word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "@%+=:,./-_".contains($0)) }
+    return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
 
   /// How a job ended, in words, by its exit code.

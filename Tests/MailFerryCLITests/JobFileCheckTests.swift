@@ -114,6 +114,29 @@ import Testing
       "'password-env' and 'source-password-command' (line 5) both give the source's password")
   }
 
+  @Test func aFileWithWindowsLineEndsReadsTheSame() throws {
+    let path = "\(directory)/crlf.conf"
+    try Data((Self.job(extra: ["exclude = Spam"]).joined(separator: "\r\n") + "\r\n").utf8)
+      .write(to: URL(fileURLWithPath: path))
+    let loaded = LoadedJobFile(path: path, purpose: .check)
+    #expect(loaded.problems.isEmpty, "\(loaded.problems)")
+    #expect(
+      loaded.jobs.first?.arguments == [
+        "backup", "pop3s://alice@pop.example.org", "/srv/mail-backup/alice", "--exclude=Spam",
+      ])
+  }
+
+  @Test func aJobRunsOneCommand() throws {
+    try expectProblem(Self.job(extra: ["command = migrate"]), at: 5, "'command' is given more than once (also line 2)")
+  }
+
+  @Test func theCommandLineShownForAJobCanBePastedIntoAShell() {
+    #expect(RunCommand.shellQuoted("--exclude=^Spam$") == "'--exclude=^Spam$'")
+    #expect(RunCommand.shellQuoted("--to-folder=Restored Projects") == "'--to-folder=Restored Projects'")
+    #expect(RunCommand.shellQuoted("it's") == #"'it'\''s'"#)
+    #expect(RunCommand.shellQuoted("imaps://bob@imap.example.org") == "imaps://bob@imap.example.org")
+  }
+
   @Test func aDuplicateJobNameIsShownWhereItRepeats() throws {
     try expectProblem(Self.job() + Self.job(), at: 5, "job 'alice' is defined twice (first at line 1)")
   }
