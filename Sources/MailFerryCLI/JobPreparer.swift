@@ -153,6 +153,7 @@ struct JobPreparer {
             hint: "'\(entry.key)-file = FILE' or '\(entry.key)-command = CMD' keep it out of it", warning: true)
           passwords[variable] = value
         } else if let secret = environment[value], !secret.isEmpty {
+          JobSecrets.hide([value])
           passwords[variable] = secret
         } else {
           problem(

@@ -100,6 +100,17 @@ import Testing
     #expect(!run.out.contains("job alice:"))
   }
 
+  @Test func aPasswordVariableIsKeptFromCommandsMailFerryStarts() throws {
+    let variable = "JOBCHECK_SECRET_\(UInt32.random(in: 0...UInt32.max))"
+    setenv(variable, "hunter2", 1)
+    defer { unsetenv(variable) }
+    #expect(ChildEnvironment.filtered([variable: "hunter2", "LANG": "C"]).keys.contains(variable))
+    let path = try write(Self.job(extra: ["password-env = \(variable)"]))
+    let loaded = LoadedJobFile(path: path, purpose: .run)
+    #expect(loaded.jobs.first?.passwords == ["MAILFERRY_SOURCE_PASSWORD": "hunter2"])
+    #expect(ChildEnvironment.filtered([variable: "hunter2", "LANG": "C"]) == ["LANG": "C"])
+  }
+
   @Test func aMigrateJobMustSayWhichServerAPasswordIsFor() throws {
     try expectProblem(
       [
