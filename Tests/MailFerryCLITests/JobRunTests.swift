@@ -146,7 +146,8 @@ import Transport
     defer { try? FileManager.default.removeItem(atPath: directory) }
     try backup.fill(backup.sourceUser, folders: ["INBOX": 2])
     try writeJobFile()
-    // What a first run holds while it works: the state file's lock, or the archive's.
+    // What a first run holds while it works: the state file's lock, or the archive's (taken
+    // here by the test; aSecondRunWhileTheFirstIsRunningStopsAtOnceWith75 has a real first run).
     let jobLock = try ExclusiveLock.acquire(path: "\(directory)/migrate.sqlite.lock", purpose: "migrate (first run)")
     let migrating = CapturedRun(["run", jobFile, "mail-move"])
     jobLock.release()
@@ -164,14 +165,63 @@ import Transport
     #expect(try backup.contents(target) == backup.contents(backup.sourceUser))
   }
 
-  @Test func statusAfterAKilledRunShowsItUnfinishedWithItsPendingMessages() throws {
+  /// A first run of the built binary holds the job while its token command waits for a
+  /// file; a second run of that job, meanwhile, stops at once with 75 naming the first.
+  @Test func aSecondRunWhileTheFirstIsRunningStopsAtOnceWith75() throws {
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    try backup.fill(backup.sourceUser, folders: ["INBOX": 6])
     try writeJobFile()
+    let go = "\(directory)/go"
+    let slowJob = """
+
+      [job slow-move]
+      command = migrate
+      source = \(backup.url(backup.sourceUser))
+      target = \(backup.url(target))
+      source-oauth-token-command = while [ ! -e \(go) ]; do sleep 0.1; done; echo not-a-token
+      target-password-env = \(passwordVariable)
+      ca-file = \(server.caFile)
+      state = \(directory)/slow.sqlite
+      """
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: jobFile))
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data(slowJob.utf8))
+    try handle.close()
+    let first = try Subprocess.start([try binary(), "run", jobFile, "slow-move"], logFile: "\(directory)/first.log")
+    defer {
+      _ = FileManager.default.createFile(atPath: go, contents: nil)
+      Subprocess.terminate(first)
+    }
+    // Until the first run has taken the job's lock (its holder line names its pid).
+    let lockFile = "\(directory)/slow.sqlite.lock"
+    var holder = ""
+    for _ in 0..<600 where !holder.contains("pid \(first),") {
+      usleep(100_000)
+      holder = (try? String(contentsOfFile: lockFile, encoding: .utf8)) ?? ""
+    }
+    try #require(holder.contains("pid \(first),"), "the first run never took the lock")
+
+    let second = CapturedRun(["run", jobFile, "slow-move"])
+    #expect(second.status == .temporary, "\(second.err)")
+    #expect(
+      second.err.contains("\(lockFile) is held by another MailFerry run (pid \(first), migrate "), "\(second.err)")
+    #expect(second.out == "job slow-move: left for a later run (exit 75)\n")
+    let status = CapturedRun(["status", jobFile, "slow-move"])
+    #expect(status.out.contains("running now (pid \(first), migrate "), "\(status.out)")
+  }
+
+  func binary() throws -> String {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent()
     let binary = root.appendingPathComponent(".build/debug/mailferry").path
     try #require(FileManager.default.isExecutableFile(atPath: binary), "build the package first")
+    return binary
+  }
+
+  @Test func statusAfterAKilledRunShowsItUnfinishedWithItsPendingMessages() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try backup.fill(backup.sourceUser, folders: ["INBOX": 6])
+    try writeJobFile()
+    let binary = try binary()
     // Killed after the target stored the second batch of two, before committing it.
     let killed = try Subprocess.run(
       [binary, "run", jobFile, "mail-move"], environment: ["MAILFERRY_CRASH_AT": "after-store:2"], check: false)
