@@ -95,7 +95,9 @@ struct JobPreparer {
         problem(job.line, "no \(key)", hint: "add '\(key) = \(Self.example(of: key, in: commandName))'")
         continue
       }
-      if entries.count > 1 { problem(entry.line, "'\(key)' is given more than once (also line \(entries[0].line))") }
+      if entries.count > 1 {
+        problem(entry.line, "'\(key)' is given more than once (also line \(entries[0].line))", hint: "keep one of them")
+      }
       storeValues[key] = value
     }
     var arguments: [String] = []
@@ -131,36 +133,10 @@ struct JobPreparer {
       seen[entry.key] = entry.line
       lineOf[entry.key] = entry.line
       if Self.passwordKeys.contains(entry.key) || Self.passwordVariableKeys.contains(entry.key) {
-        guard let value = entry.value, !value.isEmpty else {
-          problem(entry.line, "'\(entry.key)' needs a value")
-          continue
-        }
-        guard let variable = Self.variable(for: entry.key, command: commandName) else {
-          problem(
-            entry.line, "'\(entry.key)' does not say which server (a \(commandName) job has two)",
-            hint: "write 'source-\(entry.key)' or 'target-\(entry.key)'")
-          continue
-        }
-        if Self.passwordKeys.contains(entry.key) {
-          guard fileIsPrivate else {
-            problem(
-              entry.line, "a password is written in a file others can read (mode \(fileMode))",
-              hint: "keep it in a file of its own ('\(entry.key)-file = FILE'), or run: chmod 600 \(file.path)")
-            continue
-          }
-          problem(
-            entry.line, "the password is written in the job file",
-            hint: "'\(entry.key)-file = FILE' or '\(entry.key)-command = CMD' keep it out of it", warning: true)
-          passwords[variable] = value
-        } else if let secret = environment[value], !secret.isEmpty {
-          JobSecrets.hide([value])
+        if let (variable, secret) = password(
+          entry, command: commandName, report: { problem($0, $1, hint: $2, warning: $3) })
+        {
           passwords[variable] = secret
-        } else {
-          problem(
-            entry.line, "the variable \(value) is not set" + (purpose == .check ? " here" : ""),
-            hint:
-              "set \(value) in the environment the job runs in (cron line, systemd Environment= or EnvironmentFile=)",
-            warning: purpose == .check)
         }
         continue
       }
@@ -226,6 +202,55 @@ struct JobPreparer {
       name: job.name, command: commandName, source: first,
       target: second, arguments: argv, passwords: passwords, state: job.entries("state").last?.value)
   }
+
+  /// A job-file password key (`password`, `source-password-env`, …): the variable it stands
+  /// for and the password, or nil after reporting (line, message, hint, is a warning) why not.
+  private func password(
+    _ entry: JobFile.Entry, command: String, report: (Int, String, String?, Bool) -> Void
+  ) -> (variable: String, secret: String)? {
+    guard let value = entry.value, !value.isEmpty else {
+      report(entry.line, "'\(entry.key)' needs a value", nil, false)
+      return nil
+    }
+    guard let variable = Self.variable(for: entry.key, command: command) else {
+      report(
+        entry.line, "'\(entry.key)' does not say which server (a \(command) job has two)",
+        "write 'source-\(entry.key)' or 'target-\(entry.key)'", false)
+      return nil
+    }
+    if let server = Self.soleServerSide[command], !variable.contains(server.uppercased()) {
+      report(
+        entry.line,
+        "'\(entry.key)' is for a server this job does not have (a \(command) job's \(server) is the server)",
+        "write '\(entry.key.replacingOccurrences(of: "source-", with: "").replacingOccurrences(of: "target-", with: ""))'",
+        false)
+      return nil
+    }
+    guard Self.passwordVariableKeys.contains(entry.key) else {
+      guard fileIsPrivate else {
+        report(
+          entry.line, "a password is written in a file others can read (mode \(fileMode))",
+          "keep it in a file of its own ('\(entry.key)-file = FILE'), or run: chmod 600 \(file.path)", false)
+        return nil
+      }
+      report(
+        entry.line, "the password is written in the job file",
+        "'\(entry.key)-file = FILE' or '\(entry.key)-command = CMD' keep it out of it", true)
+      return (variable, value)
+    }
+    guard let secret = environment[value], !secret.isEmpty else {
+      report(
+        entry.line, "the variable \(value) is not set" + (purpose == .check ? " here" : ""),
+        "set \(value) in the environment the job runs in (cron line, systemd Environment= or EnvironmentFile=)",
+        purpose == .check)
+      return nil
+    }
+    JobSecrets.hide([value])
+    return (variable, secret)
+  }
+
+  /// The side of the one server of a job whose other store is an archive.
+  static let soleServerSide = ["backup": "source", "restore": "target"]
 
   /// What can be known without connecting: the command line parses, the stores are of the
   /// right kind, and every option value is one the command takes.

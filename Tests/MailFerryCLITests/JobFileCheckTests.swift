@@ -148,6 +148,12 @@ import Testing
     #expect(RunCommand.shellQuoted("imaps://bob@imap.example.org") == "imaps://bob@imap.example.org")
   }
 
+  @Test func aPasswordForTheArchiveSideIsRefused() throws {
+    try expectProblem(
+      Self.job(extra: ["target-password-env = ALICE"]), at: 5,
+      "'target-password-env' is for a server this job does not have (a backup job's source is the server)")
+  }
+
   @Test func aDuplicateJobNameIsShownWhereItRepeats() throws {
     try expectProblem(Self.job() + Self.job(), at: 5, "job 'alice' is defined twice (first at line 1)")
   }
