@@ -56,8 +56,8 @@ let package = Package(
     .target(
       name: "MailFerryCLI",
       dependencies: [
-        "Archive", "ArchiveEndpoint", "Engine", "IMAPCodec", "IMAPEndpoint", "LocalEndpoint", "MailCore", "Mailstore",
-        "POP3Endpoint", "Providers", "SMTPCodec", "SMTPEndpoint", "Storage", "Transport",
+        "Archive", "ArchiveEndpoint", "Checkpoint", "Engine", "IMAPCodec", "IMAPEndpoint", "LocalEndpoint", "MailCore",
+        "Mailstore", "POP3Endpoint", "Providers", "SMTPCodec", "SMTPEndpoint", "Storage", "Transport",
       ]),
     // A one-line main.
     .executableTarget(name: "mailferry", dependencies: ["MailFerryCLI"]),

@@ -14,7 +14,7 @@ enum ChildEnvironment {
 
   /// `environment` without the secrets.
   static func filtered(_ environment: [String: String]) -> [String: String] {
-    environment.filter { !isSecret($0.key) }
+    environment.filter { !isSecret($0.key) && !JobSecrets.isHidden($0.key) }
   }
 
   /// This process's environment without the secrets, as `NAME=value` lines for `posix_spawn`

@@ -14,6 +14,8 @@ struct CommandSpec: Sendable {
     let name: String
     let help: String
     var optional = false
+    /// The last positional may be given any number of times (`[JOB…]`).
+    var repeats = false
   }
 
   let name: String

@@ -31,7 +31,9 @@ enum HelpText {
   }
 
   static func usageLine(_ spec: CommandSpec) -> String {
-    let positionals = spec.positionals.map { $0.optional ? "[\($0.name)]" : "<\($0.name)>" }
+    let positionals = spec.positionals.map {
+      ($0.optional ? "[\($0.name)]" : "<\($0.name)>") + ($0.repeats ? "…" : "")
+    }
     return (["Usage: mailferry", spec.name] + positionals + (spec.options.isEmpty ? [] : ["[options]"]))
       .joined(separator: " ")
   }

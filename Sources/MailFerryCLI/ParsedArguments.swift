@@ -74,7 +74,7 @@ struct ParsedArguments: Sendable {
       let missing = spec.positionals[positionals.count].name
       throw UsageError(command: spec.name, message: "missing argument \(missing)")
     }
-    if positionals.count > spec.positionals.count {
+    if positionals.count > spec.positionals.count && spec.positionals.last?.repeats != true {
       throw UsageError(command: spec.name, message: "unexpected argument '\(positionals[spec.positionals.count])'")
     }
   }

@@ -78,7 +78,7 @@ struct ServerOptions {
     return .fixed(
       .password(
         try PasswordSource.resolve(
-          arguments, environment: ProcessInfo.processInfo.environment, console: console, user: user,
+          arguments, environment: JobSecrets.environment(), console: console, user: user,
           server: url.display, side: side, soleServer: soleServer)))
   }
 

@@ -56,14 +56,16 @@ public final class SQLiteDatabase: @unchecked Sendable {
   private var statementCache: [String: SQLiteStatement] = [:]
 
   /// Opens (creating if needed) the database at `path` with WAL journaling, a busy
-  /// timeout and foreign keys on. A new file is created with mode 0600.
-  public init(path: String, busyTimeout: Duration = .seconds(10)) throws {
+  /// timeout and foreign keys on. A new file is created with mode 0600. `readOnly` opens a
+  /// database that exists for reading only (`mailferry status`): nothing is created or
+  /// changed, and it reads alongside a writer.
+  public init(path: String, busyTimeout: Duration = .seconds(10), readOnly: Bool = false) throws {
     self.path = path
-    if path != ":memory:" {
+    if path != ":memory:" && !readOnly {
       try FileSecurity.createPrivateFileIfMissing(atPath: path)
     }
     var handle: OpaquePointer?
-    let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+    let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
     let status = sqlite3_open_v2(path, &handle, flags, nil)
     guard status == SQLITE_OK, let handle else {
       let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot allocate a connection"
@@ -75,6 +77,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
     let milliseconds =
       busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
     sqlite3_busy_timeout(handle, Int32(clamping: milliseconds))
+    if readOnly { return }
     if path != ":memory:" {
       try execute("PRAGMA journal_mode=WAL")
     }
