@@ -113,7 +113,7 @@ struct JobSides {
 
   /// Locks the archives the job reads, logs in on each server once (a wrong password or
   /// certificate fails here, before any work), then locks and creates an archive target:
-  /// only now, so a wrong password leaves nothing behind.
+  /// a new one only now, so a wrong password leaves nothing behind.
   mutating func connect(waits: ThrottleWaits? = nil) throws {
     var locks: [ExclusiveLock] = []
     if case .archive(let path) = source {
@@ -122,10 +122,19 @@ struct JobSides {
     if case .archive(let path) = target, targetRole == .reading {
       locks += try Archive.lock(path: path, purpose: command, mode: .reading)
     }
+    // An archive an earlier run wrote (its lock file is there) is locked before the logins,
+    // so a second run of the same backup stops at once instead of logging in first.
+    var writingLockTaken = false
+    if case .archive(let path) = target, targetRole == .writing,
+      FileManager.default.fileExists(atPath: ArchiveLayout(root: path).lockPath)
+    {
+      locks += try Archive.lock(path: path, purpose: command, mode: .writing)
+      writingLockTaken = true
+    }
     archiveLocks = locks
     for login in logins { try Self.retryingTransient(login, waits: waits) }
     if case .archive(let path) = target, targetRole == .writing {
-      archiveLocks += try Archive.lock(path: path, purpose: command, mode: .writing)
+      if !writingLockTaken { archiveLocks += try Archive.lock(path: path, purpose: command, mode: .writing) }
       _ = try Archive(path: path, create: true)
     }
   }

@@ -236,6 +236,12 @@ import Transport
     #expect(blocked.status == .temporary)
     #expect(blocked.err.contains("is held by another MailFerry run (pid \(getpid()), backup, since"), "\(blocked.err)")
     #expect(blocked.err.contains("hint: the previous run is still going"))
+    // An existing archive is locked before the login: the second run stops at once, without
+    // logging in (with a wrong password it still says "try later", not "refused").
+    let blockedBeforeLogin = CapturedRun(
+      ["backup", url(sourceUser), archivePath, "--password-file", "\(directory)/wrong.pw", "--ca-file", server.caFile])
+    #expect(blockedBeforeLogin.status == .temporary, "\(blockedBeforeLogin.err)")
+    #expect(!blockedBeforeLogin.err.contains("login as"))
 
     // Not an archive, and a server URL as a backup target, are refused with the reason.
     try Data("x".utf8).write(to: URL(fileURLWithPath: "\(directory)/file.txt"))
