@@ -17,6 +17,7 @@ public enum MailFerryCommandLine {
     ProbeCommand.self, FoldersCommand.self, PlanCommand.self, MigrateCommand.self, VerifyCommand.self,
     BackupCommand.self,
     RestoreCommand.self, ArchiveCommand.self, ExportCommand.self, ImportCommand.self, ProfilesCommand.self,
+    BatchCommand.self,
   ]
 
   static func run(_ arguments: [String], console: Console) -> ExitCode {
