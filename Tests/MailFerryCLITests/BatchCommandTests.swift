@@ -16,53 +16,10 @@ import Testing
     server = try DovecotServer.shared()
     directory = NSTemporaryDirectory() + "mailferry-batch-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
-    binary = root.appendingPathComponent(".build/debug/mailferry").path
+    binary = BatchAccounts.binary
   }
 
   var stateDirectory: String { "\(directory)/state" }
-
-  /// `count` pairs of accounts (source filled with a few messages in two folders, target
-  /// empty) and an accounts file listing them, passwords in files next to it.
-  func makeBatch(
-    _ count: Int, name: String = "accounts"
-  ) throws -> (
-    path: String, pairs: [(id: String, source: ServerAccount, target: ServerAccount)]
-  ) {
-    var pairs: [(id: String, source: ServerAccount, target: ServerAccount)] = []
-    var lines = ["id,source,target,source-password-file,target-password-file"]
-    for number in 0..<count {
-      let source = ServerAccount(server, try server.createUser("bsrc"))
-      let target = ServerAccount(server, try server.createUser("bdst"))
-      let id = "acct\(number)"
-      try source.fill([
-        ("INBOX", nil, BatchCommandTests.messages(account: number, folder: "INBOX", count: 3 + number % 3)),
-        ("Projects", nil, BatchCommandTests.messages(account: number, folder: "Projects", count: 2)),
-      ])
-      for (side, account) in [("src", source), ("dst", target)] {
-        let file = "\(directory)/\(id).\(side).pw"
-        try Data(account.user.password.utf8).write(to: URL(fileURLWithPath: file))
-        chmod(file, 0o600)
-      }
-      // Relative password paths: relative to the accounts file.
-      lines.append("\(id),\(source.url),\(target.url),\(id).src.pw,\(id).dst.pw")
-      pairs.append((id, source, target))
-    }
-    let path = "\(directory)/\(name).csv"
-    try (lines.joined(separator: "\r\n") + "\r\n").write(toFile: path, atomically: true, encoding: .utf8)
-    return (path, pairs)
-  }
-
-  static func messages(account: Int, folder: String, count: Int) -> [MessageToStore] {
-    (1...count).map { number in
-      MessageToStore(
-        bytes: Array(
-          ("From: a@example.org\r\nSubject: batch \(account) \(folder) \(number)\r\n"
-            + "Message-ID: <batch-\(account)-\(folder)-\(number)@example.org>\r\n\r\nbody \(number)\r\n").utf8),
-        flags: number % 2 == 0 ? ["\\Seen"] : [])
-    }
-  }
 
   func batch(_ path: String, _ extra: [String] = []) -> CapturedRun {
     CapturedRun(
@@ -70,25 +27,18 @@ import Testing
         + extra)
   }
 
-  /// The accounts named in the per-account lines of a run, in the order they finished.
-  func finishedIDs(_ run: CapturedRun) -> [String] {
-    run.out.split(separator: "\n").compactMap { line in
-      guard line.hasPrefix("["), let end = line.firstIndex(of: ":") else { return nil }
-      return line[..<end].split(separator: " ").last.map(String.init)
-    }
-  }
-
   @Test func twentyAccountsFourAtATimeOneWrongPasswordThenRerun() throws {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     try #require(FileManager.default.isExecutableFile(atPath: binary), "build the package first")
-    let (path, pairs) = try makeBatch(20)
+    let accounts = try BatchAccounts(20, on: server, in: directory)
+    let (path, pairs) = (accounts.path, accounts.pairs)
     let broken = pairs[7]
     try Data("wrong-password".utf8).write(to: URL(fileURLWithPath: "\(directory)/\(broken.id).dst.pw"))
 
     let first = batch(path, ["--parallel", "4"])
     #expect(first.status != .success, "\(first.out)\n\(first.err)")
     #expect(first.status == ExitCode(rawValue: BatchOutcome.read(id: broken.id, in: stateDirectory)?.status ?? 0))
-    #expect(finishedIDs(first).sorted() == pairs.map(\.id).sorted(), "\(first.out)")
+    #expect(BatchAccounts.finishedIDs(first.out).sorted() == pairs.map(\.id).sorted(), "\(first.out)")
     let brokenLine = first.out.split(separator: "\n").first { $0.hasPrefix("[") && $0.contains(" \(broken.id):") }
     #expect(brokenLine?.contains("login as \(broken.target.user.name) failed") == true, "\(first.out)")
     #expect(first.out.contains("20 account(s): 19 done, 1 not done"), "\(first.out)")
@@ -97,7 +47,9 @@ import Testing
     for pair in pairs where pair.id != broken.id {
       #expect(try pair.target.contents() == pair.source.contents(), "\(pair.id)")
       #expect(FileManager.default.fileExists(atPath: "\(stateDirectory)/\(pair.id).sqlite"))
-      #expect(BatchOutcome.read(id: pair.id, in: stateDirectory)?.copied == 5 + Int(pair.id.dropFirst(4))! % 3)
+      #expect(
+        BatchOutcome.read(id: pair.id, in: stateDirectory)?.copied == 2
+          + BatchAccounts.inboxCount(Int(pair.id.dropFirst(4))!))
     }
     #expect(try broken.target.contents().isEmpty)
     let log = try String(contentsOfFile: "\(stateDirectory)/\(broken.id).log", encoding: .utf8)
@@ -106,7 +58,7 @@ import Testing
 
     // Rerun unchanged: the finished accounts are skipped, the broken one fails again.
     let second = batch(path, ["--parallel", "4"])
-    #expect(finishedIDs(second) == [broken.id], "\(second.out)")
+    #expect(BatchAccounts.finishedIDs(second.out) == [broken.id], "\(second.out)")
     #expect(second.out.contains("20 account(s): 0 done, 19 finished earlier, 1 not done"), "\(second.out)")
     #expect(second.status == first.status)
 
@@ -114,14 +66,14 @@ import Testing
     try Data(broken.target.user.password.utf8).write(to: URL(fileURLWithPath: "\(directory)/\(broken.id).dst.pw"))
     let third = batch(path, ["--parallel", "4"])
     #expect(third.status == .success, "\(third.out)\n\(third.err)")
-    #expect(finishedIDs(third) == [broken.id])
+    #expect(BatchAccounts.finishedIDs(third.out) == [broken.id])
     #expect(third.out.contains("20 account(s): 1 done, 19 finished earlier"), "\(third.out)")
     for pair in pairs { #expect(try pair.target.contents() == pair.source.contents(), "\(pair.id)") }
 
     // --again runs them all; each is incremental, so nothing is copied twice.
     let again = batch(path, ["--parallel", "4", "--again"])
     #expect(again.status == .success, "\(again.err)")
-    #expect(finishedIDs(again).count == 20)
+    #expect(BatchAccounts.finishedIDs(again.out).count == 20)
     #expect(again.out.contains("20 account(s): 20 done"))
     for pair in pairs {
       #expect(BatchOutcome.read(id: pair.id, in: stateDirectory)?.copied == 0, "\(pair.id)")
@@ -132,10 +84,11 @@ import Testing
   @Test func twoShardsRunEveryAccountOnce() throws {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     try #require(FileManager.default.isExecutableFile(atPath: binary), "build the package first")
-    let (path, pairs) = try makeBatch(6)
+    let accounts = try BatchAccounts(6, on: server, in: directory)
+    let (path, pairs) = (accounts.path, accounts.pairs)
     let shards = (0..<2).map { batch(path, ["--shard", "\($0)/2", "--parallel", "2"]) }
     for shard in shards { #expect(shard.status == .success, "\(shard.out)\n\(shard.err)") }
-    let ran = shards.map { Set(finishedIDs($0)) }
+    let ran = shards.map { Set(BatchAccounts.finishedIDs($0.out)) }
     #expect(ran[0].isDisjoint(with: ran[1]))
     #expect(ran[0].union(ran[1]) == Set(pairs.map(\.id)))
     #expect(ran[0].count + ran[1].count == pairs.count)
@@ -149,7 +102,7 @@ import Testing
     try #require(FileManager.default.isExecutableFile(atPath: binary), "build the package first")
     let source = ServerAccount(server, try server.createUser("besrc"))
     let target = ServerAccount(server, try server.createUser("bedst"))
-    try source.fill([("INBOX", nil, Self.messages(account: 99, folder: "INBOX", count: 2))])
+    try source.fill([("INBOX", nil, BatchAccounts.messages(account: 99, folder: "INBOX", count: 2))])
     let variable = "BATCH_TEST_PW_\(getpid())"
     setenv(variable + "_S", source.user.password, 1)
     setenv(variable + "_T", target.user.password, 1)
