@@ -89,6 +89,9 @@ struct BatchCommand: Subcommand {
         executable: executable, stateDirectory: directory, parallel: parallel, batchOptions: batchOptions,
         environment: ProcessInfo.processInfo.environment))
     let total = toRun.count
+    // As every MailFerry process that writes to pipes: a closed reader must give EPIPE, not
+    // end the batch (the Ctrl-C watcher's pipe is written after it has closed its end).
+    signal(SIGPIPE, SIG_IGN)
     let counter = FinishCounter()
     let outcomes = try StopSignals.whileRunning(
       onFirst: {

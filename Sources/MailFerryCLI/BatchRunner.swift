@@ -134,6 +134,7 @@ final class BatchRunner: @unchecked Sendable {
 
   static func describe(_ ending: AccountProcess.Ending) -> String {
     switch ending {
+    case .exited(ExitCode.interrupted.rawValue): return "stopped on request; the next run of the batch continues it"
     case .exited(let code): return "mailferry exited with status \(code)"
     case .killedBySignal(let number):
       return "mailferry was ended by signal \(number) (\(String(cString: strsignal(number))))"

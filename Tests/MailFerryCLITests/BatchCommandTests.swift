@@ -95,6 +95,51 @@ import Testing
     for pair in pairs { #expect(try pair.target.contents() == pair.source.contents(), "\(pair.id)") }
   }
 
+  /// SIGTERM to the batch: no further account starts, the running ones are asked to stop
+  /// and commit what they have in flight, the batch exits 130; the next run finishes every
+  /// account with each message exactly once.
+  @Test func stoppedBatchExits130AndTheNextRunFinishesExactly() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try #require(FileManager.default.isExecutableFile(atPath: binary), "build the package first")
+    let accounts = try BatchAccounts(4, on: server, in: directory)
+    for (number, pair) in accounts.pairs.enumerated() {
+      try pair.source.fill([
+        ("Bulk", nil, BatchAccounts.messages(account: number, folder: "Bulk", count: 400))
+      ])
+    }
+    let arguments = [
+      binary, "batch", accounts.path, "--state-dir", stateDirectory, "--parallel", "2", "--options",
+      "--ca-file \(server.caFile) --batch 10 --connections 1",
+    ]
+    let pid = try Subprocess.start(arguments, logFile: "\(directory)/stopped.log")
+    // Stop once an account has committed a batch of messages.
+    var copying = false
+    for _ in 0..<3000 where !copying {
+      copying = accounts.pairs.contains { pair in
+        let events = (try? String(contentsOfFile: "\(stateDirectory)/\(pair.id).jsonl", encoding: .utf8)) ?? ""
+        return events.contains("\"event\":\"batch\"")
+      }
+      if !copying { usleep(10_000) }
+    }
+    try #require(copying, "no account started copying")
+    kill(pid, SIGTERM)
+    let status = Subprocess.wait(for: pid)
+    let log = try String(contentsOfFile: "\(directory)/stopped.log", encoding: .utf8)
+    #expect(status == ExitCode.interrupted.rawValue, "\(log)")
+    #expect(log.contains("stopping: no new accounts start"), "\(log)")
+    #expect(log.contains("not started"), "\(log)")
+    let started = BatchAccounts.finishedIDs(log)
+    #expect(started.count < accounts.pairs.count, "\(log)")
+    for id in started {
+      let outcome = BatchOutcome.read(id: id, in: stateDirectory)
+      #expect(outcome?.exitStatus == .interrupted || outcome?.exitStatus == .success, "\(id): \(log)")
+    }
+
+    let rerun = batch(accounts.path, ["--parallel", "2", "--options", "--batch 10 --connections 1"])
+    #expect(rerun.status == .success, "\(rerun.out)\n\(rerun.err)")
+    for pair in accounts.pairs { #expect(try pair.target.contents() == pair.source.contents(), "\(pair.id)") }
+  }
+
   /// A password taken from the batch's environment by name reaches the account's process,
   /// and an account whose variable is not set fails alone, as a configuration error.
   @Test func passwordsFromTheEnvironmentByName() throws {
