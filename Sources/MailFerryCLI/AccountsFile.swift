@@ -141,6 +141,11 @@ struct AccountsFile {
     } catch {
       throw failure("the 'options' field: \(error.problem)", error.fix)
     }
+    if let reserved = BatchAccount.reservedOption(in: options) {
+      throw failure(
+        "the 'options' field sets \(reserved), which the batch sets for each account itself",
+        "remove it; the account's state file is ID.sqlite in the batch's state directory")
+    }
     return BatchAccount(
       id: id, line: line, command: command, source: resolvedStore(source, base: base),
       target: resolvedStore(target, base: base),

@@ -27,6 +27,14 @@ struct BatchAccount: Equatable, Sendable {
     return id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._@+-".contains($0)) }
   }
 
+  /// The first option in `words` that the batch sets for each account itself (`--state`,
+  /// `--json`), if any: given twice, the account's command would refuse to run.
+  static func reservedOption(in words: [String]) -> String? {
+    words.lazy.compactMap { word in
+      ["--state", "--json"].first { word == $0 || word.hasPrefix($0 + "=") }
+    }.first
+  }
+
   /// `text` with every character an id may not hold replaced by `_`.
   static func fileSafe(_ text: String) -> String {
     let safe = String(text.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._@+-".contains($0)) ? $0 : "_" })

@@ -54,10 +54,16 @@ struct BatchCommand: Subcommand {
         throw UsageError(command: name, message: "option '--options': \(error.problem); \(error.fix)")
       }
     }
+    if let reserved = BatchAccount.reservedOption(in: batchOptions) {
+      throw UsageError(
+        command: name, message: "option '--options': the batch sets \(reserved) for each account itself")
+    }
     let again = arguments.flag("again")
     let executable = arguments.value("executable") ?? Self.ownExecutable()
     let path = arguments.positionals[0]
-    let stateDirectory = arguments.value("state-dir").map { AccountsFile.resolved($0, base: ".") }
+    let stateDirectory = arguments.value("state-dir").map {
+      AccountsFile.resolved($0, base: FileManager.default.currentDirectoryPath)
+    }
     try arguments.checkAllApply(to: "a batch")
 
     let file: AccountsFile
@@ -66,6 +72,11 @@ struct BatchCommand: Subcommand {
     } catch {
       MailFerryCommandLine.report(error, console: console)
       return .dataError
+    }
+    guard FileManager.default.isExecutableFile(atPath: executable) else {
+      throw ConfigurationError(
+        what: "mailferry executable \(executable)", problem: "is not an executable file",
+        fix: "pass --executable with the path of the mailferry binary the accounts should run")
     }
     let directory = stateDirectory ?? Self.defaultStateDirectory(accountsFile: path)
     try FileSecurity.createPrivateDirectory(atPath: directory)

@@ -140,6 +140,30 @@ import Testing
     for pair in accounts.pairs { #expect(try pair.target.contents() == pair.source.contents(), "\(pair.id)") }
   }
 
+  /// A `backup` line fills an archive directory given relative to the accounts file, and
+  /// `verify` finds it holding everything the account has.
+  @Test func backupLinesFillArchives() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try #require(FileManager.default.isExecutableFile(atPath: binary), "build the package first")
+    let source = ServerAccount(server, try server.createUser("bbsrc"))
+    try source.fill([
+      ("INBOX", nil, BatchAccounts.messages(account: 98, folder: "INBOX", count: 3)),
+      ("Projects", nil, BatchAccounts.messages(account: 98, folder: "Projects", count: 2)),
+    ])
+    let options = try source.options(as: "source", in: directory)
+    let path = "\(directory)/backups.csv"
+    try """
+    id,command,source,target,source-password-file
+    nightly,backup,\(source.url),archives/nightly,source.pw
+
+    """.write(toFile: path, atomically: true, encoding: .utf8)
+    let run = batch(path)
+    #expect(run.status == .success, "\(run.out)\n\(run.err)")
+    #expect(run.out.contains("nightly: done (0): 5 copied"), "\(run.out)")
+    let verified = CapturedRun(["verify", source.url, "\(directory)/archives/nightly"] + options)
+    #expect(verified.status == .success, "\(verified.out)\n\(verified.err)")
+  }
+
   /// A password taken from the batch's environment by name reaches the account's process,
   /// and an account whose variable is not set fails alone, as a configuration error.
   @Test func passwordsFromTheEnvironmentByName() throws {

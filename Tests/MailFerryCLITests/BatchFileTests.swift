@@ -87,6 +87,10 @@ import Testing
       "migrate, backup, restore"
     ),
     ("source,target\n", " lists no accounts", "add one line per account"),
+    (
+      "source,target,options\nimaps://a@h,imaps://b@h,--state=x.sqlite\n",
+      ":2: the 'options' field sets --state, which the batch sets", "remove it"
+    ),
     ("source,target,options\nimaps://a@h,imaps://b@h,--include 'x\n", ":2: the 'options' field", "close the quote"),
   ])
   func brokenAccountsFilesAreDataErrors(text: String, error: String, hint: String) throws {
@@ -108,10 +112,19 @@ import Testing
     let path = try write("source,target\nimaps://a@h,imaps://b@h\n")
     for arguments in [
       ["--shard", "4/4"], ["--shard", "1"], ["--shard", "-1/3"], ["--parallel", "0"], ["--options", "'x"],
+      ["--options", "--json"],
     ] {
       let run = CapturedRun(["batch", path] + arguments)
       #expect(run.status == .usage, "\(arguments): \(run.err)")
     }
+  }
+
+  @Test func aMissingExecutableStopsTheBatchBeforeAnyAccount() throws {
+    let path = try write("source,target\nimaps://a@h,imaps://b@h\n")
+    let run = CapturedRun(["batch", path, "--state-dir", "\(directory)/state", "--executable", "\(directory)/nope"])
+    #expect(run.status != .success)
+    #expect(run.err.contains("error: mailferry executable \(directory)/nope is not an executable file"), "\(run.err)")
+    #expect(!FileManager.default.fileExists(atPath: "\(directory)/state"), "nothing ran")
   }
 
   @Test func optionWordsSplitLikeAShellWithoutExpanding() throws {
