@@ -118,9 +118,12 @@ final class BatchRunner: @unchecked Sendable {
     }
     let status = Self.status(of: ending)
     let lastError = BatchChildOutput.lastError(logFile, from: logStart)
-    return outcome(
-      status: status, ending: ending,
-      error: status == .success ? nil : lastError ?? Self.describe(ending))
+    let error: String?
+    switch ending {
+    case .exited: error = status == .success ? nil : lastError ?? Self.describe(ending)
+    case .killedBySignal: error = Self.describe(ending) + (lastError.map { "; its last error: \($0)" } ?? "")
+    }
+    return outcome(status: status, ending: ending, error: error)
   }
 
   /// The account's status: the child's exit status; a child ended by a signal was stopped

@@ -127,6 +127,59 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: "\(directory)/state"), "nothing ran")
   }
 
+  /// With a stand-in for mailferry that exits as each line says: each account's status is
+  /// its process's, the batch's is the worst, and a child killed by a signal is named.
+  @Test func eachAccountsStatusIsItsProcessesAndTheBatchsTheWorst() throws {
+    let fake = "\(directory)/fake-mailferry"
+    try """
+    #!/bin/sh
+    echo "arguments: $*" >&2
+    echo "password: ${MAILFERRY_TARGET_PASSWORD:-none}" >&2
+    case "$2" in
+      exit:*) echo "error: failing as told: $2" >&2; exit "${2#exit:}" ;;
+      signal:*) kill -s "${2#signal:}" $$ ;;
+    esac
+
+    """.write(toFile: fake, atomically: true, encoding: .utf8)
+    chmod(fake, 0o755)
+    let path = try write(
+      """
+      id,source,target,target-password-env
+      ok,exit:0,t,
+      later,exit:75,t,
+      refused,exit:77,t,BATCH_FAKE_PW
+
+      """)
+    setenv("BATCH_FAKE_PW", "fake-secret", 1)
+    defer { unsetenv("BATCH_FAKE_PW") }
+    let state = "\(directory)/state"
+    let run = CapturedRun(["batch", path, "--state-dir", state, "--executable", fake, "--parallel", "3"])
+    #expect(run.status == .noPermission, "\(run.out)\n\(run.err)")
+    #expect(run.out.contains("ok: done (0)"), "\(run.out)")
+    #expect(run.out.contains("later: try-later (75): failing as told: exit:75"), "\(run.out)")
+    #expect(run.out.contains("refused: no-permission (77): failing as told: exit:77"), "\(run.out)")
+    let log = try String(contentsOfFile: "\(state)/refused.log", encoding: .utf8)
+    #expect(log.contains("arguments: migrate exit:77 \(directory)/t --state \(state)/refused.sqlite --json"), "\(log)")
+    #expect(log.contains("password: fake-secret"))
+    let argumentsLine = log.split(separator: "\n").first { $0.hasPrefix("arguments:") }
+    #expect(argumentsLine.map { !$0.contains("fake-secret") } == true, "no password on the command line")
+    #expect(BatchOutcome.read(id: "later", in: state)?.exitCode == 75)
+
+    // The rerun skips `ok` only; a child that dies of a signal counts as stopped.
+    let crashing = try write(
+      """
+      id,source,target
+      ok,exit:0,t
+      crash,signal:SEGV,t
+
+      """)
+    let rerun = CapturedRun(["batch", crashing, "--state-dir", state, "--executable", fake])
+    #expect(rerun.status == .interrupted, "\(rerun.out)\n\(rerun.err)")
+    #expect(rerun.out.contains("crash: stopped (130): mailferry was ended by signal 11"), "\(rerun.out)")
+    #expect(rerun.out.contains("2 account(s): 0 done, 1 finished earlier, 1 not done"), "\(rerun.out)")
+    #expect(BatchOutcome.read(id: "crash", in: state)?.signal == SIGSEGV)
+  }
+
   @Test func optionWordsSplitLikeAShellWithoutExpanding() throws {
     #expect(try OptionWords.split("") == [])
     #expect(try OptionWords.split("  --a  b ") == ["--a", "b"])
