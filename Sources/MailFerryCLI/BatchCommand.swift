@@ -81,11 +81,11 @@ struct BatchCommand: Subcommand {
     let directory = stateDirectory ?? Self.defaultStateDirectory(accountsFile: path)
     try FileSecurity.createPrivateDirectory(atPath: directory)
     let chosen = file.accounts.filter { shard.contains($0.id) }
-    var skipped: [(BatchAccount, BatchOutcome)] = []
+    var skipped: [BatchOutcome] = []
     var toRun: [BatchAccount] = []
     for account in chosen {
       if !again, let last = BatchOutcome.read(id: account.id, in: directory), last.exitStatus == .success {
-        skipped.append((account, last))
+        skipped.append(last)
       } else {
         toRun.append(account)
       }
@@ -117,7 +117,7 @@ struct BatchCommand: Subcommand {
     let finishedIDs = Set(outcomes.map(\.id))
     let notStarted = toRun.filter { !finishedIDs.contains($0.id) }
     BatchSummary.table(
-      chosen: chosen, ran: outcomes, skipped: skipped.map(\.1), notStarted: notStarted, directory: directory,
+      chosen: chosen, ran: outcomes, skipped: skipped, notStarted: notStarted, directory: directory,
       console: console)
     var statuses = outcomes.map(\.exitStatus)
     if !notStarted.isEmpty { statuses.append(.interrupted) }
