@@ -34,7 +34,9 @@ struct SlurmBatchTests {
     chmod(script, 0o755)
 
     let submitted = try cluster.runJobArray(script: script, tasks: 4, outputDirectory: shared)
-    let outputs = try (0..<4).map { try String(contentsOfFile: "\(shared)/task-\($0).out", encoding: .utf8) }
+    let outputs = (0..<4).map {
+      (try? String(contentsOfFile: "\(shared)/task-\($0).out", encoding: .utf8)) ?? "(task \($0) wrote no output)"
+    }
     #expect(submitted.status == 0, "sbatch: \(submitted.stderr)\n\(outputs.joined(separator: "\n----\n"))")
 
     // Each task ran its own shard: together every account, each exactly once.
