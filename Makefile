@@ -1,7 +1,7 @@
 # MailFerry: the commands the README and CI use.
 SWIFT_FLAGS = -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 
-.PHONY: all build install demo test bench fuzz lint clean
+.PHONY: all build install demo test test-slurm bench fuzz lint clean
 
 all: build
 
@@ -27,12 +27,21 @@ demo: build
 	swift build -c release --product mailferry-demo $(SWIFT_FLAGS)
 	.build/release/mailferry-demo .build/release/mailferry
 
-# The whole test suite against a private Dovecot (installed if missing).
+# The whole test suite against a private Dovecot (installed if missing), with the batch
+# run as a Slurm job array on a private Slurm (about 30 s; SlurmBatchTests).
 test:
-	scripts/install-test-deps
+	scripts/install-test-deps --slurm
 	swift build --build-tests $(SWIFT_FLAGS)
 	swift format lint --strict --recursive Package.swift Sources Tests
-	scripts/run-tests
+	MAILFERRY_SLURM_TESTS=1 scripts/run-tests
+
+# Only the Slurm test: a batch of 20 accounts as a 4-task job array on a private
+# single-node Slurm (munged, slurmctld and slurmd in a temporary directory; installed if
+# missing).
+test-slurm:
+	scripts/install-test-deps --slurm
+	swift build --build-tests $(SWIFT_FLAGS)
+	MAILFERRY_SLURM_TESTS=1 scripts/run-tests --filter SlurmBatchTests
 
 # Benchmarks against a private Dovecot, side by side with a raw client and mbsync.
 # BENCH_ARGS="--messages 2000 --rounds 1" for a quick run.

@@ -17,7 +17,7 @@ public enum MailFerryCommandLine {
     ProbeCommand.self, FoldersCommand.self, PlanCommand.self, MigrateCommand.self, VerifyCommand.self,
     BackupCommand.self,
     RestoreCommand.self, ArchiveCommand.self, ExportCommand.self, ImportCommand.self, ProfilesCommand.self,
-    RunCommand.self, CheckCommand.self, StatusCommand.self,
+    RunCommand.self, CheckCommand.self, StatusCommand.self, BatchCommand.self,
   ]
 
   static func run(_ arguments: [String], console: Console) -> ExitCode {
