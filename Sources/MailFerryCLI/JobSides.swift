@@ -59,6 +59,14 @@ struct JobSides {
         help: "Archive targets: gzip level, 1 (fast) to 9 (small); default 6."),
     ]
 
+  /// Whether `name` configures only the server on `side` ("source" or "target"):
+  /// `--target-ca-file`, and for the target the SMTP/LMTP envelope options. A command whose
+  /// side is never a server (backup's archive target, restore's archive source) leaves them
+  /// out of its options.
+  static func isServerOption(_ name: String, of side: String) -> Bool {
+    name.hasPrefix("\(side)-") || (side == "target" && SMTPSessionOptions.options.contains { $0.name == name })
+  }
+
   let source: JobEndpoint
   let target: JobEndpoint
   /// The provider profiles that apply to each side (`ProfileChoice`), nil for none.
