@@ -20,7 +20,7 @@ struct ArchiveCommand: Subcommand {
         mailferry archive verify ~/mail-archive
       """,
     positionals: [
-      .init(name: "ACTION", help: "list, search, verify or reindex"),
+      .init(name: "ACTION", help: "list, search, verify or reindex", choices: ["list", "search", "verify", "reindex"]),
       .init(name: "DIR", help: "The archive directory."),
     ],
     options: [

@@ -43,9 +43,13 @@ struct JobSides {
       .init(name: "no-compress", valueName: nil, help: "Do not use COMPRESS=DEFLATE."),
       .init(
         name: "login-method", valueName: "METHOD",
-        help: "auto (default); IMAP: plain or login; POP3: plain, user or apop."),
-      .init(name: "source-login-method", valueName: "METHOD", help: "--login-method for the source only."),
-      .init(name: "target-login-method", valueName: "METHOD", help: "--login-method for the target only."),
+        help: "auto (default); IMAP: plain or login; POP3: plain, user or apop.", choices: LoginMethods.all),
+      .init(
+        name: "source-login-method", valueName: "METHOD", help: "--login-method for the source only.",
+        choices: LoginMethods.all),
+      .init(
+        name: "target-login-method", valueName: "METHOD", help: "--login-method for the target only.",
+        choices: LoginMethods.all),
       .init(name: "timeout", valueName: "SECONDS", help: "Give up on a silent server after SECONDS (default 60)."),
       .init(name: "trace", valueName: "FILE", help: "Append a redacted protocol trace of both servers to FILE."),
       .init(
