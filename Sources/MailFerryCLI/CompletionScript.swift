@@ -9,19 +9,24 @@ enum CompletionScript {
   // MARK: bash
 
   static func bash(_ commands: [CommandSpec]) -> String {
-    let valued = commands.flatMap(\.options).filter { $0.valueName != nil }
-    var byValue: [String: [String]] = [:]
-    var pathOptions: Set<String> = []
-    var otherValued: Set<String> = []
-    for option in valued {
+    // What follows each option that takes a value, by name over all commands: its
+    // choices, a path, or nothing to complete.
+    var choices: [String: [String]] = [:]
+    var paths: Set<String> = []
+    var others: Set<String> = []
+    for option in commands.flatMap(\.options) where option.valueName != nil {
+      let name = "--" + option.name
       if !option.choices.isEmpty {
-        byValue[option.choices.joined(separator: " "), default: []].append("--" + option.name)
+        choices[name] = option.choices
       } else if takesPath(option) {
-        pathOptions.insert("--" + option.name)
+        paths.insert(name)
       } else {
-        otherValued.insert("--" + option.name)
+        others.insert(name)
       }
     }
+    others.subtract(choices.keys)
+    var byValue: [String: [String]] = [:]
+    for (name, words) in choices { byValue[words.joined(separator: " "), default: []].append(name) }
     var lines = [
       "# bash completion for mailferry (made by 'mailferry completions bash').",
       "_mailferry() {",
@@ -48,11 +53,11 @@ enum CompletionScript {
       lines.append(
         "  \(names.sorted().joined(separator: "|"))) COMPREPLY=($(compgen -W '\(words)' -- \"$cur\")); return ;;")
     }
-    if !pathOptions.isEmpty {
-      lines.append("  \(pathOptions.sorted().joined(separator: "|"))) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;")
+    if !paths.isEmpty {
+      lines.append("  \(paths.sorted().joined(separator: "|"))) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;")
     }
-    if !otherValued.isEmpty {
-      lines.append("  \(otherValued.sorted().joined(separator: "|"))) return ;;")
+    if !others.isEmpty {
+      lines.append("  \(others.sorted().joined(separator: "|"))) return ;;")
     }
     lines += [
       "  esac",

@@ -6,6 +6,9 @@ enum ManualPage {
   static func render(_ commands: [CommandSpec], version: String) -> String {
     var lines = [
       ".TH MAILFERRY 1 \"\" \"mailferry \(version)\" \"User Commands\"",
+      // No hyphenation, ragged right: option names and variables stay whole.
+      ".nh",
+      ".ad l",
       ".SH NAME",
       "mailferry \\- " + escape(HelpText.tagline),
       ".SH SYNOPSIS",

@@ -19,7 +19,7 @@ import Testing
         #expect(page.out.contains("\\fB\(ManualPage.escape("--" + option.name))\\fR"), "--\(option.name)")
       }
     }
-    let requests: Set<String> = [".TH", ".SH", ".SS", ".PP", ".TP", ".nf", ".fi", ".B", ".I", ".br"]
+    let requests: Set<String> = [".TH", ".nh", ".ad", ".SH", ".SS", ".PP", ".TP", ".nf", ".fi", ".B", ".I", ".br"]
     for line in page.out.split(separator: "\n") where line.hasPrefix(".") || line.hasPrefix("'") {
       #expect(requests.contains(String(line.prefix { $0 != " " })), "text read as a request: \(line)")
     }
