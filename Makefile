@@ -33,10 +33,12 @@ install:
 	install -m 644 $(RELEASE)/_mailferry $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mailferry
 
 # Installs into a temporary prefix and checks the installed binary runs with the Swift
-# toolchain out of reach, and that its man page and completions work (scripts/test-install).
+# toolchain out of reach (also against private Dovecots, driven by mailferry-demo built the
+# same way), and that its man page and completions work (scripts/test-install).
 test-install:
 	scripts/install-test-deps
 	swift build --product mailferry $(SWIFT_FLAGS)
+	swift build -c release --static-swift-stdlib --product mailferry-demo $(SWIFT_FLAGS)
 	scripts/test-install
 
 # Builds the tool and shows it at work against private Dovecots (probe, folders, migrate,
@@ -53,7 +55,7 @@ test:
 	swift build --build-tests $(SWIFT_FLAGS)
 	swift format lint --strict --recursive Package.swift Sources Tests
 	scripts/run-tests
-	scripts/test-install
+	$(MAKE) --no-print-directory test-install
 
 # Benchmarks against a private Dovecot, side by side with a raw client and mbsync.
 # BENCH_ARGS="--messages 2000 --rounds 1" for a quick run.
