@@ -1,7 +1,7 @@
 # MailFerry: the commands the README and CI use.
 SWIFT_FLAGS = -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 
-.PHONY: all build install demo test test-slurm bench fuzz lint clean
+.PHONY: all build install test-install demo test test-slurm bench fuzz lint clean
 
 all: build
 
@@ -10,15 +10,36 @@ build:
 	scripts/install-test-deps --libraries
 	swift build -c release $(SWIFT_FLAGS)
 
-# Installs the binary and the provider profiles it reads (PREFIX=/usr/local by default;
-# DESTDIR for staging). The binary finds the profiles in ../share/mailferry/profiles.
+# Installs a release binary with the Swift runtime and Foundation linked in (it needs only
+# the system's libssl, libsqlite3 and libz), the provider profiles it reads, its man page
+# and the bash and zsh completions (PREFIX=/usr/local by default; DESTDIR for staging). The
+# binary finds the profiles in ../share/mailferry/profiles. The man page and completions
+# are printed by the freshly built binary from the same text as its --help.
 PREFIX ?= /usr/local
+RELEASE = .build/release
 install:
 	scripts/install-test-deps --libraries
-	swift build -c release --product mailferry $(SWIFT_FLAGS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mailferry/profiles
-	install -m 755 .build/release/mailferry $(DESTDIR)$(PREFIX)/bin/mailferry
+	swift build -c release --static-swift-stdlib --product mailferry $(SWIFT_FLAGS)
+	$(RELEASE)/mailferry help --man >$(RELEASE)/mailferry.1
+	$(RELEASE)/mailferry completions bash >$(RELEASE)/mailferry.bash
+	$(RELEASE)/mailferry completions zsh >$(RELEASE)/_mailferry
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mailferry/profiles \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 755 $(RELEASE)/mailferry $(DESTDIR)$(PREFIX)/bin/mailferry
 	install -m 644 Profiles/*.json $(DESTDIR)$(PREFIX)/share/mailferry/profiles/
+	install -m 644 $(RELEASE)/mailferry.1 $(DESTDIR)$(PREFIX)/share/man/man1/mailferry.1
+	install -m 644 $(RELEASE)/mailferry.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mailferry
+	install -m 644 $(RELEASE)/_mailferry $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mailferry
+
+# Installs into a temporary prefix and checks the installed binary runs with the Swift
+# toolchain out of reach (also against private Dovecots, driven by mailferry-demo built the
+# same way), and that its man page and completions work (scripts/test-install).
+test-install:
+	scripts/install-test-deps
+	swift build --product mailferry $(SWIFT_FLAGS)
+	swift build -c release --static-swift-stdlib --product mailferry-demo $(SWIFT_FLAGS)
+	scripts/test-install
 
 # Builds the tool and shows it at work against private Dovecots (probe, folders, migrate,
 # backup, archive, restore).
@@ -28,12 +49,14 @@ demo: build
 	.build/release/mailferry-demo .build/release/mailferry
 
 # The whole test suite against a private Dovecot (installed if missing), with the batch
-# run as a Slurm job array on a private Slurm (about 30 s; SlurmBatchTests).
+# run as a Slurm job array on a private Slurm (about 30 s; SlurmBatchTests), then the
+# install check (a static release build: a few minutes more).
 test:
 	scripts/install-test-deps --slurm
 	swift build --build-tests $(SWIFT_FLAGS)
 	swift format lint --strict --recursive Package.swift Sources Tests
 	MAILFERRY_SLURM_TESTS=1 scripts/run-tests
+	$(MAKE) --no-print-directory test-install
 
 # Only the Slurm test: a batch of 20 accounts as a 4-task job array on a private
 # single-node Slurm (munged, slurmctld and slurmd in a temporary directory; installed if

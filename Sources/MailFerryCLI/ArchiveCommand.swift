@@ -20,7 +20,7 @@ struct ArchiveCommand: Subcommand {
         mailferry archive verify ~/mail-archive
       """,
     positionals: [
-      .init(name: "ACTION", help: "list, search, verify or reindex"),
+      .init(name: "ACTION", help: "list, search, verify or reindex", choices: ["list", "search", "verify", "reindex"]),
       .init(name: "DIR", help: "The archive directory."),
     ],
     options: [
@@ -37,6 +37,8 @@ struct ArchiveCommand: Subcommand {
     guard case .archive(let path) = try JobEndpoint.parse(arguments.positionals[1]) else {
       throw UsageError(command: Self.spec.name, message: "DIR must be an archive directory")
     }
+    // Only search takes options; the other actions refuse them rather than ignore them.
+    if action != "search" { try arguments.checkAllApply(to: "archive \(action)") }
     switch action {
     case "list", "search", "verify":
       let locks = try Archive.lock(path: path, purpose: "archive \(action)", mode: .reading)
@@ -89,6 +91,7 @@ struct ArchiveCommand: Subcommand {
     query.before = try arguments.value("before").map {
       try MigrateCommand.date($0, option: "before", command: Self.spec.name)
     }
+    try arguments.checkAllApply(to: "archive search")
     let found = try archive.search(query)
     for message in found {
       console.print(

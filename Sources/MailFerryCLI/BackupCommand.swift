@@ -22,7 +22,7 @@ struct BackupCommand: Subcommand {
       .init(name: "SOURCE", help: "imaps://user@host[/FOLDER], pop3s://user@host, maildir:PATH or mbox:PATH"),
       .init(name: "DIR", help: "The archive directory (created when missing or empty)."),
     ],
-    options: MigrateCommand.spec.options)
+    options: MigrateCommand.spec.options.filter { !JobSides.isServerOption($0.name, of: "target") })
 
   func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
     let target = try JobEndpoint.parse(arguments.positionals[1])

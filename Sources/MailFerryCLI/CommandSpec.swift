@@ -8,6 +8,8 @@ struct CommandSpec: Sendable {
     let help: String
     /// May be given more than once (values accumulate).
     var repeatable = false
+    /// The values it takes, when they are a fixed few (for shell completions).
+    var choices: [String] = []
   }
 
   struct Positional: Sendable {
@@ -16,6 +18,8 @@ struct CommandSpec: Sendable {
     var optional = false
     /// The last positional may be given any number of times (`[JOB…]`).
     var repeats = false
+    /// The words it takes, when they are a fixed few (for shell completions).
+    var choices: [String] = []
   }
 
   let name: String
@@ -41,7 +45,8 @@ enum CommonOptions {
     .init(name: "ca-file", valueName: "FILE", help: "Trust the CA certificates in FILE instead of the system store."),
     .init(name: "insecure", valueName: nil, help: "Do not verify certificates (encrypted, but open to interception)."),
     .init(
-      name: "login-method", valueName: "METHOD", help: "auto (default), plain (AUTHENTICATE PLAIN) or login (LOGIN)."),
+      name: "login-method", valueName: "METHOD", help: "auto (default), plain (AUTHENTICATE PLAIN) or login (LOGIN).",
+      choices: LoginMethods.all),
     .init(name: "allow-plaintext", valueName: nil, help: "Allow imap:// without STARTTLS and passwords sent in clear."),
     .init(
       name: "compress", valueName: nil,
@@ -53,4 +58,9 @@ enum CommonOptions {
       name: "profile", valueName: "NAME",
       help: "Use provider profile NAME's limits and folder names ('mailferry profiles')."),
   ]
+}
+
+/// The values of `--login-method` over all protocols (IMAP, POP3, SMTP), for completions.
+enum LoginMethods {
+  static let all = ["auto", "plain", "login", "user", "apop"]
 }

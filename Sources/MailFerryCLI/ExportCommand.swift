@@ -21,7 +21,9 @@ struct ExportCommand: Subcommand {
       .init(name: "OUT", help: "The directory to write (created when missing)."),
     ],
     options: [
-      .init(name: "format", valueName: "FORMAT", help: "maildir, mbox or eml."),
+      .init(
+        name: "format", valueName: "FORMAT", help: "maildir, mbox or eml.",
+        choices: JobEndpoint.LocalKind.allCases.map(\.rawValue)),
       .init(name: "folder", valueName: "NAME", help: "Only the archive folder NAME (repeatable).", repeatable: true),
       .init(name: "since", valueName: "DATE", help: "Only messages received on or after DATE (YYYY-MM-DD)."),
       .init(name: "before", valueName: "DATE", help: "Only messages received before DATE (YYYY-MM-DD)."),

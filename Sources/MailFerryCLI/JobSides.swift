@@ -43,9 +43,13 @@ struct JobSides {
       .init(name: "no-compress", valueName: nil, help: "Do not use COMPRESS=DEFLATE."),
       .init(
         name: "login-method", valueName: "METHOD",
-        help: "auto (default); IMAP: plain or login; POP3: plain, user or apop."),
-      .init(name: "source-login-method", valueName: "METHOD", help: "--login-method for the source only."),
-      .init(name: "target-login-method", valueName: "METHOD", help: "--login-method for the target only."),
+        help: "auto (default); IMAP: plain or login; POP3: plain, user or apop.", choices: LoginMethods.all),
+      .init(
+        name: "source-login-method", valueName: "METHOD", help: "--login-method for the source only.",
+        choices: LoginMethods.all),
+      .init(
+        name: "target-login-method", valueName: "METHOD", help: "--login-method for the target only.",
+        choices: LoginMethods.all),
       .init(name: "timeout", valueName: "SECONDS", help: "Give up on a silent server after SECONDS (default 60)."),
       .init(name: "trace", valueName: "FILE", help: "Append a redacted protocol trace of both servers to FILE."),
       .init(
@@ -58,6 +62,14 @@ struct JobSides {
         name: "compression", valueName: "LEVEL",
         help: "Archive targets: gzip level, 1 (fast) to 9 (small); default 6."),
     ]
+
+  /// Whether `name` configures only the server on `side` ("source" or "target"):
+  /// `--target-ca-file`, and for the target the SMTP/LMTP envelope options. A command whose
+  /// side is never a server (backup's archive target, restore's archive source) leaves them
+  /// out of its options.
+  static func isServerOption(_ name: String, of side: String) -> Bool {
+    name.hasPrefix("\(side)-") || (side == "target" && SMTPSessionOptions.options.contains { $0.name == name })
+  }
 
   let source: JobEndpoint
   let target: JobEndpoint

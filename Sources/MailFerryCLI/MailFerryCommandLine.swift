@@ -17,15 +17,18 @@ public enum MailFerryCommandLine {
     ProbeCommand.self, FoldersCommand.self, PlanCommand.self, MigrateCommand.self, VerifyCommand.self,
     BackupCommand.self,
     RestoreCommand.self, ArchiveCommand.self, ExportCommand.self, ImportCommand.self, ProfilesCommand.self,
-    RunCommand.self, CheckCommand.self, StatusCommand.self, BatchCommand.self,
+    RunCommand.self, CheckCommand.self, StatusCommand.self, BatchCommand.self, CompletionsCommand.self,
   ]
 
   static func run(_ arguments: [String], console: Console) -> ExitCode {
     guard let first = arguments.first, first != "--help", first != "-h", first != "help" else {
-      if arguments.count >= 2, let command = commands.first(where: { $0.spec.name == arguments[1] }) {
-        console.print(HelpText.render(command.spec))
+      if arguments.count == 2 && arguments[1] == "--man" {
+        // The man page, for `make install`.
+        console.print(ManualPage.render(commands.map { $0.spec }, version: version))
+      } else if arguments.count >= 2, let command = commands.first(where: { $0.spec.name == arguments[1] }) {
+        console.print(HelpText.render(command.spec, width: HelpText.terminalWidth()))
       } else {
-        console.print(HelpText.overview(commands.map { $0.spec }, version: version))
+        console.print(HelpText.overview(commands.map { $0.spec }, version: version, width: HelpText.terminalWidth()))
       }
       return .success
     }
@@ -41,7 +44,7 @@ public enum MailFerryCommandLine {
     }
     let rest = Array(arguments.dropFirst())
     if rest.contains("--help") || rest.contains("-h") {
-      console.print(HelpText.render(command.spec))
+      console.print(HelpText.render(command.spec, width: HelpText.terminalWidth()))
       return .success
     }
     let logBefore = console.log

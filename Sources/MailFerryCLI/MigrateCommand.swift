@@ -46,12 +46,15 @@ struct MigrateCommand: Subcommand {
       .init(name: "since", valueName: "DATE", help: "Only messages received on or after DATE (YYYY-MM-DD, UTC)."),
       .init(name: "before", valueName: "DATE", help: "Only messages received before DATE (YYYY-MM-DD, UTC)."),
       .init(name: "max-size", valueName: "BYTES", help: "Skip messages larger than BYTES."),
-      .init(name: "dedup", valueName: "MODE", help: "hash (default), message-id or none."),
+      .init(
+        name: "dedup", valueName: "MODE", help: "hash (default), message-id or none.",
+        choices: ["hash", "message-id", "none"]),
       .init(
         name: "gmail-labels", valueName: "MODE",
         help:
           "A Gmail source's labels: folders (a copy per label folder, default), first (one copy, in its first "
-          + "label) or keywords (one copy, its labels as keywords)."),
+          + "label) or keywords (one copy, its labels as keywords).",
+        choices: ["folders", "first", "keywords"]),
       .init(
         name: "connections", valueName: "N", help: "Folders copied in parallel, one connection pair each (default 2)."),
       .init(

@@ -23,8 +23,10 @@ struct PlanCommand: Subcommand {
       """,
     positionals: MigrateCommand.spec.positionals,
     options: MigrateCommand.spec.options.filter {
-      !["dry-run", "delete-source", "keep-days", "sync-flags", "verify", "no-verify", "quiet", "batch"].contains(
-        $0.name)
+      ![
+        "dry-run", "delete-source", "keep-days", "sync-flags", "verify", "no-verify", "quiet", "batch", "connections",
+        "compression", "max-wait", "max-rate",
+      ].contains($0.name)
     })
 
   func run(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
@@ -36,13 +38,14 @@ struct PlanCommand: Subcommand {
     let statePath =
       try arguments.value("state")
       ?? MigrateCommand.defaultStatePath(source: sides.source, target: sides.target)
+    let json = arguments.flag("json")
     try arguments.checkAllApply(to: sides.description)
     try sides.connect()
     let migration = Migration(
       source: sides.connectSource, sink: sides.connectTarget!, sourceIdentity: sides.source.identity,
       targetIdentity: sides.target.identity, statePath: statePath, options: options)
     let preview = try migration.preview()
-    if arguments.flag("json") {
+    if json {
       console.print(JSONLines.line(Self.json(preview)))
     } else {
       Self.print(preview, console: console)

@@ -24,6 +24,7 @@ struct ProbeCommand: Subcommand {
     if scheme == .smtp || scheme == .smtps || scheme == .lmtp { return try probeSMTP(arguments, console: console) }
     let options = try IMAPSessionOptions(arguments.positionals[0], arguments: arguments, command: Self.spec.name)
     let credential = try options.credential(console: console)
+    try arguments.checkAllApply(to: "probing an IMAP server")
     console.print("Server:        \(options.url.display)")
     if let profile = options.url.profile { console.print("Profile:       \(profile.id) (\(profile.name))") }
     let client = try options.connect(console: console)
@@ -77,6 +78,7 @@ struct ProbeCommand: Subcommand {
   func probePOP3(_ arguments: ParsedArguments, console: Console) throws -> ExitCode {
     let options = try POP3SessionOptions(arguments.positionals[0], arguments: arguments, command: Self.spec.name)
     let credential = try options.credential(console: console)
+    try arguments.checkAllApply(to: "probing a POP3 server")
     console.print("Server:        \(options.url.display)")
     if let profile = options.url.profile { console.print("Profile:       \(profile.id) (\(profile.name))") }
     let client = try options.connect(console: console)
@@ -104,6 +106,7 @@ struct ProbeCommand: Subcommand {
     let options = try SMTPSessionOptions(
       arguments.positionals[0], arguments: arguments, command: Self.spec.name, forDelivery: false)
     let credential = try options.credential(console: console)
+    try arguments.checkAllApply(to: "probing an \(options.url.scheme == .lmtp ? "LMTP" : "SMTP") server")
     console.print("Server:        \(options.url.display)")
     if let profile = options.url.profile { console.print("Profile:       \(profile.id) (\(profile.name))") }
     let client = try options.connect(console: console)

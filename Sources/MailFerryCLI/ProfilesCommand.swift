@@ -18,7 +18,7 @@ struct ProfilesCommand: Subcommand {
         mailferry migrate gmail:alice@gmail.com fastmail:alice@fastmail.com
       """,
     positionals: [
-      .init(name: "show", help: "'show' to print one profile", optional: true),
+      .init(name: "show", help: "'show' to print one profile", optional: true, choices: ["show"]),
       .init(name: "NAME", help: "The profile's id, as listed", optional: true),
     ],
     options: [.init(name: "json", valueName: nil, help: "show: print the profile's file as JSON.")])

@@ -20,7 +20,10 @@ struct RestoreCommand: Subcommand {
       .init(name: "DIR", help: "The archive directory."),
       .init(name: "TARGET", help: "imaps://user@host, smtp(s)://host --rcpt ADDRESS, lmtp://host --rcpt …"),
     ],
-    options: MigrateCommand.spec.options.filter { !["delete-source", "keep-days", "compression"].contains($0.name) }
+    options: MigrateCommand.spec.options.filter {
+      !JobSides.isServerOption($0.name, of: "source")
+        && !["delete-source", "keep-days", "compression", "gmail-labels"].contains($0.name)
+    }
       + [
         .init(
           name: "folder", valueName: "NAME", help: "Restore only the archive folder NAME (repeatable).",

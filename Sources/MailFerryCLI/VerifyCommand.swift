@@ -28,7 +28,9 @@ struct VerifyCommand: Subcommand {
       .init(name: "SOURCE", help: "imaps://…, pop3s://…, an archive DIR, maildir:PATH or mbox:PATH"),
       .init(name: "TARGET", help: "the same kinds, read as the job's target wrote it"),
     ],
-    options: JobSides.options.filter { !SMTPSessionOptions.options.map(\.name).contains($0.name) } + [
+    options: JobSides.options.filter {
+      !SMTPSessionOptions.options.map(\.name).contains($0.name) && $0.name != "compression"
+    } + [
       .init(
         name: "include", valueName: "REGEX", help: "Only folders whose name matches (repeatable).", repeatable: true),
       .init(
