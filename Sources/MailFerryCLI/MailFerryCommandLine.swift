@@ -50,14 +50,7 @@ public enum MailFerryCommandLine {
     let logBefore = console.log
     defer { console.log = logBefore }
     do {
-      let parsed = try ParsedArguments(rest, spec: command.spec)
-      if parsed.declares("log"), let path = parsed.value("log") {
-        console.log = try LogFile(path: path)
-        console.log?.write(.info, "mailferry \(version) \(first) started (pid \(getpid()))")
-      }
-      let status = try command.init().run(parsed, console: console)
-      console.log?.write(.info, "finished: exit status \(status.rawValue) (\(status.meaning))")
-      return status
+      return try execute(command, ParsedArguments(rest, spec: command.spec), console: console)
     } catch let error as UsageError {
       console.error(error.message)
       console.status(HelpText.usageLine(command.spec))
@@ -73,6 +66,18 @@ public enum MailFerryCommandLine {
 }
 
 extension MailFerryCommandLine {
+  /// Runs a parsed command, first opening its `--log` file when it has one (and writing the
+  /// run's first and last lines there).
+  static func execute(_ command: any Subcommand.Type, _ parsed: ParsedArguments, console: Console) throws -> ExitCode {
+    if parsed.declares("log"), let path = parsed.value("log") {
+      console.log = try LogFile(path: path)
+      console.log?.write(.info, "mailferry \(version) \(command.spec.name) started (pid \(getpid()))")
+    }
+    let status = try command.init().run(parsed, console: console)
+    console.log?.write(.info, "finished: exit status \(status.rawValue) (\(status.meaning))")
+    return status
+  }
+
   /// Prints `error: …` and, for errors that carry one, `hint: …`.
   static func report(_ error: any Error, console: Console) {
     if let userFacing = error as? any UserFacingError {

@@ -41,6 +41,10 @@ enum ManualPage {
       lines += [".PP", "Options:"]
       lines += (command.options + [HelpText.helpOption]).flatMap(option)
     }
+    lines.append(".SH \"EXIT STATUS\"")
+    for code in ExitCode.allCases.sorted(by: { $0.rawValue < $1.rawValue }) {
+      lines += [".TP", "\\fB\(code.rawValue)\\fR", escape(code.meaning)]
+    }
     return lines.joined(separator: "\n")
   }
 

@@ -25,7 +25,7 @@ struct PlanCommand: Subcommand {
     options: MigrateCommand.spec.options.filter {
       ![
         "dry-run", "delete-source", "keep-days", "sync-flags", "verify", "no-verify", "quiet", "batch", "connections",
-        "compression", "max-wait", "max-rate",
+        "compression", "max-wait", "max-rate", "log", "report",
       ].contains($0.name)
     })
 

@@ -16,7 +16,7 @@ struct VerifyCommand: Subcommand {
       sides is paired by Message-ID to tell a copy the target altered (with the first byte
       that differs) from one that is missing. Flags and dates are compared where both
       stores keep them. Extra messages in the target are listed but are no failure (an
-      archive keeps what the account deleted). Exit code 0 when everything matches, 3 when
+      archive keeps what the account deleted). Exit code 0 when everything matches, 1 when
       something is missing, doubled, altered or unreadable, or flags or dates differ.
 
       Examples:

@@ -78,6 +78,15 @@ final class OptionUseJobs {
     let sourceAndTarget = ["--source-password-file", alicePassword, "--target-password-file", bobPassword]
     let sole = ["--password-file", alicePassword]
     let newDirectory = OptionUseJobs.newDirectory
+    let jobFile = "\(directory)/jobs.conf"
+    try Data(
+      "[job local]\ncommand = migrate\nsource = maildir:\(maildir)\ntarget = maildir:\(directory)/job-copy\n".utf8
+    ).write(to: URL(fileURLWithPath: jobFile))
+    let accounts = "\(directory)/accounts.csv"
+    try Data("id,source,target\nlocal,maildir:\(maildir),maildir:\(directory)/batch-copy\n".utf8)
+      .write(to: URL(fileURLWithPath: accounts))
+    let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent(".build/debug/mailferry").path
     commandLines = [
       "probe": [["probe", imapA] + sole, ["probe", pop3A] + sole, ["probe", lmtp]],
       "folders": [["folders", imapA] + sole, ["folders", pop3A] + sole, ["folders", archive]],
@@ -98,6 +107,10 @@ final class OptionUseJobs {
       "archive": [["archive", "search", archive]],
       "profiles": [["profiles", "show", "dovecot"]],
       "completions": [["completions", "bash"]],
+      "run": [["run", jobFile]],
+      "check": [["check", jobFile]],
+      "status": [["status", jobFile], ["status", "--state", "\(directory)/job.sqlite"]],
+      "batch": [["batch", accounts, "--state-dir", "\(newDirectory)/batch", "--executable", binary]],
     ]
     samples = [
       "password-file": alicePassword, "source-password-file": alicePassword, "target-password-file": bobPassword,
@@ -108,12 +121,14 @@ final class OptionUseJobs {
       "target-ca-file": dovecot.caFile, "login-method": "auto", "source-login-method": "auto",
       "target-login-method": "auto", "timeout": "30", "trace": "\(directory)/trace", "profile": "dovecot",
       "source-profile": "dovecot", "target-profile": "dovecot", "compression": "6", "rcpt": "x@example.org",
+      "log": "\(directory)/run.log", "report": "\(directory)/report.html",
       "mail-from": "sender@example.org", "defer-retries": "1", "defer-wait": "1", "include": "INBOX",
       "exclude": "Trash", "folder-map": "A=B", "folder-map-file": "\(directory)/folder-map", "since": "2024-01-01",
       "before": "2030-01-01", "max-size": "100000", "dedup": "hash", "gmail-labels": "folders", "connections": "1",
       "batch": "10", "state": "\(newDirectory)/job.sqlite", "keep-days": "7", "max-wait": "60", "max-rate": "10",
       "folder": "INBOX", "to-folder": "Restored", "format": "maildir", "message-id": "one@example.org",
-      "from": "a@example.org", "subject": "one",
+      "from": "a@example.org", "subject": "one", "parallel": "1", "shard": "0/1",
+      "state-dir": "\(newDirectory)/batch", "options": "--connections 1", "executable": binary,
     ]
   }
 
@@ -169,7 +184,7 @@ final class OptionUseJobs {
     let words = line.dropFirst().map { $0.replacingOccurrences(of: Self.newDirectory, with: fresh) }
     let quiet = Console(out: { _ in }, err: { _ in }, isTerminal: false)
     guard let arguments = try? ParsedArguments(Array(words), spec: command.spec) else { return false }
-    _ = try? command.init().run(arguments, console: quiet)
+    _ = try? MailFerryCommandLine.execute(command, arguments, console: quiet)
     return (try? arguments.checkAllApply(to: "a test")) != nil
   }
 }
