@@ -28,10 +28,10 @@ struct BatchAccount: Equatable, Sendable {
   }
 
   /// The first option in `words` that the batch sets for each account itself (`--state`,
-  /// `--json`), if any: given twice, the account's command would refuse to run.
+  /// `--json`, `--report`), if any: given twice, the account's command would refuse to run.
   static func reservedOption(in words: [String]) -> String? {
     words.lazy.compactMap { word in
-      ["--state", "--json"].first { word == $0 || word.hasPrefix($0 + "=") }
+      ["--state", "--json", "--report"].first { word == $0 || word.hasPrefix($0 + "=") }
     }.first
   }
 
@@ -42,10 +42,12 @@ struct BatchAccount: Equatable, Sendable {
   }
 
   /// The child's command line after the executable: the job, its state file, JSON
-  /// events, the credentials as options (never a password), then the batch's options and
-  /// the account's own.
+  /// events, its HTML report beside the state file (`ID.html`, for the account's owner),
+  /// the credentials as options (never a password), then the batch's options and the
+  /// account's own.
   func arguments(stateFile: String, batchOptions: [String]) -> [String] {
-    var words = [command, source, target, "--state", stateFile, "--json"]
+    let report = (stateFile as NSString).deletingPathExtension + ".html"
+    var words = [command, source, target, "--state", stateFile, "--json", "--report", report]
     for entry in credentials {
       switch entry.credential {
       case .passwordFile(let path): words += ["--\(entry.side)-password-file", path]

@@ -48,6 +48,8 @@ import Testing
     for pair in pairs where pair.id != broken.id {
       #expect(try pair.target.contents() == pair.source.contents(), "\(pair.id)")
       #expect(FileManager.default.fileExists(atPath: "\(stateDirectory)/\(pair.id).sqlite"))
+      let report = try String(contentsOfFile: "\(stateDirectory)/\(pair.id).html", encoding: .utf8)
+      #expect(report.contains("Complete: every message that should move moved"), "\(pair.id)")
       #expect(
         BatchOutcome.read(id: pair.id, in: stateDirectory)?.copied == 2
           + BatchAccounts.inboxCount(Int(pair.id.dropFirst(4))!))

@@ -52,7 +52,8 @@ import Testing
     #expect(
       alice.arguments(stateFile: "/s/alice.sqlite", batchOptions: ["--ca-file", "ca.pem"]) == [
         "migrate", "imaps://alice%40old.example@imap.old.example", "imaps://alice@imap.new.example", "--state",
-        "/s/alice.sqlite", "--json", "--source-password-file", "\(directory)/pw/alice", "--ca-file", "ca.pem",
+        "/s/alice.sqlite", "--json", "--report", "/s/alice.html", "--source-password-file", "\(directory)/pw/alice",
+        "--ca-file", "ca.pem",
         "--include", "^Work$", "--connections", "1",
       ])
     // The password from the batch's environment reaches the child under MailFerry's name,
