@@ -4,7 +4,7 @@ import Testing
 
 @testable import MailFerryCLI
 
-/// The job files and systemd units docs/job-files.md and docs/nightly-backup.md show work
+/// The job files and systemd units docs/job-files.md, docs/nightly-backup.md and the README show work
 /// as written: every ```ini block passes `check`, and the units pass `systemd-analyze verify`.
 @Suite struct JobDocsExampleTests {
   let directory: String
@@ -17,7 +17,8 @@ import Testing
   }
 
   func document(_ name: String) throws -> String {
-    try String(contentsOf: root.appendingPathComponent("docs/\(name)"), encoding: .utf8)
+    let path = name == "README.md" ? name : "docs/\(name)"
+    return try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
   }
 
   /// The bodies of the fenced blocks that open with "```ini".
@@ -40,7 +41,7 @@ import Testing
   @Test func theDocumentedJobFilesPassCheck() throws {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     var checked = 0
-    for name in ["job-files.md", "nightly-backup.md"] {
+    for name in ["job-files.md", "nightly-backup.md", "README.md"] {
       for (index, block) in Self.iniBlocks(try document(name)).enumerated() {
         // The password files the docs tell the reader to create, in a directory of the test's
         // own instead of /etc/mailferry; everything else exactly as written.
