@@ -296,6 +296,50 @@ defer { targetServer.stop() }
   return (messageCount, totalBytes)
 }
 
+/// imapsync, the most used peer (a Perl script kept outside the product, in
+/// `../shared/peers` or at `$MAILFERRY_IMAPSYNC`), over TLS on both sides as users run it,
+/// into a fresh target account, under GNU time for its peak memory. Seconds per round go to
+/// `elapsed`, peak resident kilobytes to `peakKB`.
+@MainActor func migrateWithImapsync(
+  elapsed: inout [String: Double], peakKB: inout Int?
+) throws -> (
+  messages: Int, bytes: Int
+)? {
+  let script =
+    ProcessInfo.processInfo.environment["MAILFERRY_IMAPSYNC"]
+    ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).deletingLastPathComponent()
+    .appendingPathComponent("shared/peers/imapsync").path
+  guard FileManager.default.fileExists(atPath: script), Subprocess.exists("perl") else { return nil }
+  let targetUser = try targetServer.createUser("is")
+  let directory = NSTemporaryDirectory() + "mailferry-bench-imapsync-\(getpid())-\(targetUser.name)"
+  try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(atPath: directory) }
+  for (name, password) in [("source", user.password), ("target", targetUser.password)] {
+    try password.write(toFile: "\(directory)/\(name).pw", atomically: true, encoding: .utf8)
+  }
+  let timer =
+    FileManager.default.isExecutableFile(atPath: "/usr/bin/time") ? ["/usr/bin/time", "-f", "peak-kb %M"] : []
+  for round in ["first run", "rerun, nothing changed"] {
+    let start = ContinuousClock.now
+    let result = try Subprocess.run(
+      timer + [
+        "perl", script, "--host1", "localhost", "--port1", String(server.imapsPort), "--user1", user.name,
+        "--passfile1", "\(directory)/source.pw", "--ssl1", "--host2", "localhost", "--port2",
+        String(targetServer.imapsPort), "--user2", targetUser.name, "--passfile2", "\(directory)/target.pw", "--ssl2",
+        "--nolog", "--noreleasecheck", "--noid", "--tmpdir", directory,
+      ], check: false)
+    guard result.status == 0 else {
+      print("  imapsync failed (\(result.status)): \(result.stderr.suffix(300))")
+      return nil
+    }
+    elapsed[round] = seconds(ContinuousClock.now - start)
+    if round == "first run", let line = result.stderr.split(separator: "\n").last(where: { $0.hasPrefix("peak-kb ") }) {
+      peakKB = Int(line.dropFirst("peak-kb ".count))
+    }
+  }
+  return (messageCount, totalBytes)
+}
+
 /// `mailferry migrate` run as its binary, next to this one, into a fresh target account.
 @MainActor func migrateWithTheCommandLine(_ extra: [String]) throws -> (messages: Int, bytes: Int)? {
   let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -312,8 +356,10 @@ defer { targetServer.stop() }
     try password.write(toFile: "\(directory)/\(name).pw", atomically: true, encoding: .utf8)
     chmod("\(directory)/\(name).pw", 0o600)
   }
+  let timer =
+    FileManager.default.isExecutableFile(atPath: "/usr/bin/time") ? ["/usr/bin/time", "-f", "peak-kb %M"] : []
   let result = try Subprocess.run(
-    [
+    timer + [
       binary, "migrate", "imaps://\(user.name)@localhost:\(server.imapsPort)",
       "imaps://\(targetUser.name)@localhost:\(targetServer.imapsPort)", "--source-password-file",
       "\(directory)/source.pw", "--target-password-file", "\(directory)/target.pw", "--source-ca-file",
@@ -323,8 +369,15 @@ defer { targetServer.stop() }
     print("  mailferry migrate failed (\(result.status)): \(result.stderr.prefix(300))")
     return nil
   }
+  if let line = result.stderr.split(separator: "\n").last(where: { $0.hasPrefix("peak-kb ") }) {
+    peakOfLastRunKB = Int(line.dropFirst("peak-kb ".count))
+  }
   return (messageCount, totalBytes)
 }
+
+/// The peak resident memory of the last run of a separate process, when it was measured;
+/// `measureOnce` prints it with the row and clears it.
+var peakOfLastRunKB: Int?
 
 var reruns: [(name: String, seconds: Double)] = []
 if runs("verify") {
@@ -370,6 +423,21 @@ if runs("migrate") {
       if let again = mbsyncSeconds["rerun, nothing changed"] { reruns.append(("peer: mbsync", again)) }
     }
   }
+  var imapsyncSeconds: [String: Double] = [:]
+  var imapsyncPeakKB: Int?
+  if let result = try migrateWithImapsync(elapsed: &imapsyncSeconds, peakKB: &imapsyncPeakKB),
+    let first = imapsyncSeconds["first run"]
+  {
+    print(
+      "peer: imapsync IMAPS to IMAPS".padding(toLength: 46, withPad: " ", startingAt: 0)
+        + String(
+          format: "%8.0f msg/s  %8.1f MB/s  %6.2f s  (%d messages)", Double(result.messages) / first,
+          Double(result.bytes) / 1e6 / first, first, result.messages)
+        + (imapsyncPeakKB.map { String(format: ", peak %.0f MB", Double($0) / 1024) } ?? ""))
+    if let again = imapsyncSeconds["rerun, nothing changed"] { reruns.append(("peer: imapsync", again)) }
+  } else {
+    print("peer: imapsync not run (needs ../shared/peers/imapsync and: scripts/install-test-deps --bench)")
+  }
   print("\nthe same job run again with nothing changed (\(messageCount) messages checked):")
   for rerun in reruns {
     print(rerun.name.padding(toLength: 46, withPad: " ", startingAt: 0) + String(format: "%6.2f s", rerun.seconds))
@@ -384,7 +452,9 @@ if runs("migrate") {
     name.padding(toLength: 46, withPad: " ", startingAt: 0)
       + String(
         format: "%8.0f msg/s  %8.1f MB/s  %6.2f s  (%d messages)", Double(result.messages) / elapsed,
-        Double(result.bytes) / 1e6 / elapsed, elapsed, result.messages))
+        Double(result.bytes) / 1e6 / elapsed, elapsed, result.messages)
+      + (peakOfLastRunKB.map { String(format: ", peak %.0f MB", Double($0) / 1024) } ?? ""))
+  peakOfLastRunKB = nil
   return Double(result.messages) / elapsed
 }
 
