@@ -96,7 +96,7 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
     return copies
   }
 
-  public func storedBytes(of id: UInt32) throws -> [UInt8]? {
+  public func storedBytes(of id: UInt32, atMost limit: UInt64) throws -> [UInt8]? {
     let messages = try archive.messages(try openFolder(), uids: [id])
     return try archive.read(messages).first
   }

@@ -60,7 +60,8 @@ extension FolderCopier {
     guard sizeDiffers || headerDiffers || contentDiffers else { return nil }
     // Find the first byte that differs in the whole copy (read once more; rare).
     var text = sizeDiffers ? "size \(copy.size) bytes, sent \(bytes.count)" : "content differs"
-    if let storedBytes = try sink.storedBytes(of: id),
+    if let storedBytes = try sink.storedBytes(
+      of: id, atMost: MessageSizeLimits.tolerated(listedSize: max(UInt64(bytes.count), copy.size))),
       let found = MessageBytes.firstDifference(MessageBytes.normalized(bytes), MessageBytes.normalized(storedBytes))
     {
       text += "; first difference at \(found)"

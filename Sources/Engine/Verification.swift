@@ -293,8 +293,14 @@ public final class Verification: @unchecked Sendable {
   private func altered(
     _ message: Fingerprint, _ copy: Fingerprint, source: any MessageSource, target: any MessageSource
   ) throws -> AlteredCopy {
-    let sent = try source.fetch([message.key])[message.key]
-    let stored = try target.fetch([copy.key])[copy.key]
+    // Read again within the sizes they had the first time: a server may send other bytes
+    // now (200 MB for a message of 1 KB), and this read must not hold them.
+    let sent = try source.fetchReadable(
+      [message.key], within: MessageSizeLimits(listedSizes: [message.key: max(message.size, 1)], maxSize: nil)
+    ).bodies[message.key]
+    let stored = try target.fetchReadable(
+      [copy.key], within: MessageSizeLimits(listedSizes: [copy.key: max(copy.size, 1)], maxSize: nil)
+    ).bodies[copy.key]
     var difference: ByteDifference?
     if let sent, let stored {
       difference = MessageBytes.firstDifference(MessageBytes.normalized(sent), MessageBytes.normalized(stored))

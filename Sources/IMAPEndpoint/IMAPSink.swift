@@ -186,8 +186,9 @@ public final class IMAPSink: MessageSink, @unchecked Sendable {
     return copies
   }
 
-  public func storedBytes(of id: UInt32) throws -> [UInt8]? {
-    try client.fetchMessages(UIDSet([id])).first { $0.uid == id }?.bytes
+  /// Streamed like a source's fetch: a body over `limit` is read past, not held.
+  public func storedBytes(of id: UInt32, atMost limit: UInt64) throws -> [UInt8]? {
+    try IMAPSource(client).fetchReadable([id], within: MessageSizeLimits(listedSizes: [:], maxSize: limit)).bodies[id]
   }
 
   public func flags(of ids: [UInt32]) throws -> [UInt32: [String]] {

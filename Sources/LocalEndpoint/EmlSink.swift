@@ -147,7 +147,7 @@ public final class EmlSink: MessageSink, @unchecked Sendable {
     return copies
   }
 
-  public func storedBytes(of id: UInt32) throws -> [UInt8]? {
+  public func storedBytes(of id: UInt32, atMost limit: UInt64) throws -> [UInt8]? {
     let path = try openFolder()
     return try files[id].flatMap { try MessageFileHashing.contents(LocalFiles.join(path, $0)) }
   }

@@ -166,7 +166,7 @@ public final class MaildirSink: MessageSink, @unchecked Sendable {
     return copies
   }
 
-  public func storedBytes(of id: UInt32) throws -> [UInt8]? {
+  public func storedBytes(of id: UInt32, atMost limit: UInt64) throws -> [UInt8]? {
     try openFolder().withFile(id, MessageFileHashing.contents)
   }
 

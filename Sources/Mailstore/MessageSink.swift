@@ -59,8 +59,9 @@ public protocol MessageSink: AnyObject, Sendable {
   func readBack(_ ids: [UInt32], depth: ReadBackDepth) throws -> [UInt32: StoredCopy]
 
   /// The whole stored copy with this id, to show where it differs from what was sent;
-  /// nil when it is gone or cannot be read back.
-  func storedBytes(of id: UInt32) throws -> [UInt8]?
+  /// nil when it is gone, cannot be read back, or a server sends more than `limit` bytes
+  /// for it (what it sends is not trusted to be the size it reported).
+  func storedBytes(of id: UInt32, atMost limit: UInt64) throws -> [UInt8]?
 
   /// Current flags of the messages with these ids that are present.
   func flags(of ids: [UInt32]) throws -> [UInt32: [String]]
@@ -97,7 +98,7 @@ extension MessageSink {
   /// none, docs/benchmarks.md); a local file is read from the page cache.
   public var inexpensiveReadBackDepth: ReadBackDepth? { readBackDepth.map { min($0, .header) } }
   public func readBack(_ ids: [UInt32], depth: ReadBackDepth) throws -> [UInt32: StoredCopy] { [:] }
-  public func storedBytes(of id: UInt32) throws -> [UInt8]? { nil }
+  public func storedBytes(of id: UInt32, atMost limit: UInt64) throws -> [UInt8]? { nil }
 }
 
 /// How closely a stored copy is read back: each level includes the ones before it.

@@ -77,7 +77,7 @@ public final class POP3Client: @unchecked Sendable {
   public func refreshCapabilities() throws {
     try send("CAPA")
     let status = try readStatus(command: "CAPA", failing: false)
-    capabilities = status.ok ? POP3Listings.capabilities(try readListing()) : [:]
+    capabilities = status.ok ? POP3Listings.capabilities(try readListing(maxLines: limits.maxCapabilityLines)) : [:]
     for name in withheld { capabilities.removeValue(forKey: name) }
   }
 
@@ -227,10 +227,17 @@ public final class POP3Client: @unchecked Sendable {
     try send("UIDL")
     guard try readStatus(command: "UIDL", failing: false).ok else { return nil }
     var result: [(number: Int, uid: String)] = []
+    var keptBytes = 0
     try readListing { line in
       do throws(POP3ParseError) {
-        result.append(try POP3Listings.uniqueIDListing(line))
+        let entry = try POP3Listings.uniqueIDListing(line)
+        keptBytes += entry.uid.utf8.count
+        guard keptBytes <= limits.maxUniqueIDBytes else {
+          throw POP3ParseError.listingTooLarge(limit: "\(limits.maxUniqueIDBytes) bytes of unique ids")
+        }
+        result.append(entry)
       } catch {
+        connection.close()  // the rest of the listing is unread: the session is out of step
         throw POP3Error.protocolViolation(peer: peer, error: error)
       }
     }
@@ -357,8 +364,10 @@ public final class POP3Client: @unchecked Sendable {
 
   /// A multi-line listing (LIST, UIDL, CAPA), handed to `each` line by line as it arrives,
   /// within `limits`.
-  private func readListing(_ each: ([UInt8]) throws -> Void) throws {
-    var splitter = ListingLineSplitter(limits: limits)
+  private func readListing(maxLines: Int? = nil, _ each: ([UInt8]) throws -> Void) throws {
+    var listingLimits = limits
+    if let maxLines { listingLimits.maxListingLines = maxLines }
+    var splitter = ListingLineSplitter(limits: listingLimits)
     var lines: [[UInt8]] = []
     while !splitter.finished {
       if connection.bufferedCount == 0 { try connection.fill() }
@@ -377,9 +386,9 @@ public final class POP3Client: @unchecked Sendable {
     }
   }
 
-  private func readListing() throws -> [[UInt8]] {
+  private func readListing(maxLines: Int) throws -> [[UInt8]] {
     var lines: [[UInt8]] = []
-    try readListing { lines.append($0) }
+    try readListing(maxLines: maxLines) { lines.append($0) }
     return lines
   }
 

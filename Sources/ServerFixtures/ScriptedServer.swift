@@ -115,5 +115,18 @@ public final class ScriptedConnection: @unchecked Sendable {
     }
   }
 
+  /// The next `count` bytes (an IMAP literal); throws `Closed` at the end of the stream.
+  public func readBytes(_ count: Int) throws -> [UInt8] {
+    while buffer.count < count {
+      var chunk = [UInt8](repeating: 0, count: 4096)
+      let read = Glibc.read(fd, &chunk, chunk.count)
+      if read < 0 && errno == EINTR { continue }
+      guard read > 0 else { throw Closed() }
+      buffer += chunk[0..<read]
+    }
+    defer { buffer.removeFirst(count) }
+    return Array(buffer[0..<count])
+  }
+
   func close() { Glibc.close(fd) }
 }

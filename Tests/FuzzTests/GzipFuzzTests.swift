@@ -14,6 +14,7 @@ import Testing
 
   @Test func readerAgreesWholeAndInPieces() {
     var fuzz = Fuzzing()
+    defer { fuzz.report("\(Self.self).\(#function)") }
     for iteration in 0..<fuzz.iterations {
       let input = fuzz.input(seeds: Self.seeds, interesting: Self.interesting)
       let whole = Self.read([input])

@@ -31,6 +31,7 @@ import Testing
 
   @Test func linesParseOrFailCleanlyAndRoundTrip() throws {
     var fuzz = Fuzzing()
+    defer { fuzz.report("\(Self.self).\(#function)") }
     var parsed = 0
     for iteration in 0..<fuzz.iterations {
       let line = String(decoding: fuzz.input(seeds: Self.seeds, interesting: Self.interesting), as: UTF8.self)

@@ -13,6 +13,7 @@ import Testing
 
   @Test func splitterAgreesWholeAndInPieces() {
     var fuzz = Fuzzing()
+    defer { fuzz.report("\(Self.self).\(#function)") }
     for iteration in 0..<fuzz.iterations {
       let input = fuzz.input(seeds: Self.seeds, interesting: Self.interesting)
       let whole = Self.split([input])
@@ -32,6 +33,7 @@ import Testing
 
   @Test func quotingUnquotesToTheSameBytes() {
     var fuzz = Fuzzing()
+    defer { fuzz.report("\(Self.self).\(#function)") }
     for iteration in 0..<fuzz.iterations {
       let message = fuzz.input(seeds: Self.seeds, interesting: Self.interesting)
       #expect(Mboxrd.unquote(Mboxrd.quote(message)) == message, "iteration \(iteration) seed \(fuzz.seed): \(message)")

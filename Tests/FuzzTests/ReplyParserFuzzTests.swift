@@ -22,6 +22,7 @@ import Testing
 
   @Test func pop3RepliesNeverCrash() {
     var fuzz = Fuzzing()
+    defer { fuzz.report("\(Self.self).\(#function)") }
     for _ in 0..<fuzz.iterations {
       let line = fuzz.input(seeds: Self.pop3Seeds, interesting: Self.interesting)
       let first = Result { () throws(POP3ParseError) in try POP3Reply.parse(line) }
@@ -32,6 +33,7 @@ import Testing
 
   @Test func dotUnstufferAgreesWholeAndInPieces() {
     var fuzz = Fuzzing()
+    defer { fuzz.report("\(Self.self).\(#function)") }
     for iteration in 0..<fuzz.iterations {
       let input = fuzz.input(seeds: Self.bodySeeds, interesting: Self.interesting)
       let whole = Self.unstuff([input])
@@ -57,6 +59,7 @@ import Testing
 
   @Test func smtpRepliesNeverCrash() {
     var fuzz = Fuzzing()
+    defer { fuzz.report("\(Self.self).\(#function)") }
     for _ in 0..<fuzz.iterations {
       let input = fuzz.input(seeds: Self.smtpSeeds, interesting: Self.interesting)
       let lines = input.split(separator: 0x0A, omittingEmptySubsequences: false).map {

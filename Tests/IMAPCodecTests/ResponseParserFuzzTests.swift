@@ -62,6 +62,9 @@ import Testing
           "iteration \(iteration) seed \(seed) pieces of \(piece): whole \(whole), piecewise \(pieces) for \(input)")
       }
     }
+    print(
+      "fuzz ResponseParserFuzzTests: \(iterations) executions (\(outcomes.parsed) parsed, "
+        + "\(outcomes.rejected) rejected), seed \(seed)")
     // Both outcomes must occur, or the mutations are not reaching the parser.
     #expect(outcomes.parsed > iterations / 50)
     #expect(outcomes.rejected > iterations / 50)

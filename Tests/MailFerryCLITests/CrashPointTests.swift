@@ -41,6 +41,7 @@ import Testing
     #expect(crashed.status == 128 + SIGKILL, "\(command[0]) at \(armed) did not die there: \(crashed.stderr)")
     let resumed = try Subprocess.run([binary] + command, check: false)
     #expect(resumed.status == 0, "\(command[0]) after \(armed): \(resumed.stderr)")
+    print("crash point \(armed): \(command[0]) exit \(crashed.status) there, resumed with exit \(resumed.status)")
   }
 
   /// Folder → sorted content hashes of an archive's catalog.
