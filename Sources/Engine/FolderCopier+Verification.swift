@@ -21,7 +21,7 @@ extension FolderCopier {
     var idOf: [UInt32: UInt32] = [:]
     for (item, outcome) in zip(sent, outcomes) {
       switch outcome {
-      case .stored(let id), .partlyStored(let id, _):
+      case .stored(let id), .partlyStored(let id, _), .storedWithNote(let id, _):
         if let id { idOf[item.record.sourceUID] = id } else { report.unverified += 1 }
       case .refused: break
       }

@@ -302,7 +302,7 @@ final class FolderCopier {
     for ((message, record, bytes), outcome) in zip(toCopy, outcomes) {
       var failure: MessageFailure?
       switch outcome {
-      case .stored(let id), .partlyStored(let id, _):
+      case .stored(let id), .partlyStored(let id, _), .storedWithNote(let id, _):
         if case .absent = findings[record.sourceUID] {
           failure = MessageFailure(
             key: message.key, kind: .missingAfterStore,
@@ -323,6 +323,7 @@ final class FolderCopier {
         copies.append((record.sourceUID, id))
         report.copied += 1
         report.copiedBytes += bytes.count
+        if case .storedWithNote(_, let note) = outcome { report.notes.append("UID \(message.key): \(note)") }
         if case .partlyStored(_, let refusals) = outcome {
           for refusal in refusals {
             report.recipientRefusals.append((message.key, refusal))

@@ -207,6 +207,9 @@ public struct StoredMessage: Sendable, Equatable {
 public enum StoreOutcome: Sendable, Equatable {
   /// Stored, with the id it got when the sink reports one.
   case stored(id: UInt32?)
+  /// Stored, but not quite as it came: `note` says how (an envelope sender the message's
+  /// Return-Path could not give). The report shows it with the message.
+  case storedWithNote(id: UInt32?, note: String)
   /// Refused, with the server's words and whether a later try may do better.
   case refused(StoreRefusal)
   /// Delivered to some recipients and refused by others (SMTP, LMTP), with the refusals.

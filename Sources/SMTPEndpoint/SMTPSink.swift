@@ -16,7 +16,8 @@ public final class SMTPSink: MessageSink, @unchecked Sendable {
     /// `--mail-from ADDRESS`.
     case fixed(String)
     /// The message's Return-Path; messages without one are refused unless `orNull`, which
-    /// sends them with the null sender `<>`.
+    /// sends them with the null sender `<>`. A Return-Path that is no usable address (it
+    /// would inject into the MAIL command) is replaced by `<>`, with a note in the report.
     case returnPath(orNull: Bool)
   }
 
@@ -57,20 +58,22 @@ public final class SMTPSink: MessageSink, @unchecked Sendable {
   /// To none: refused, with the servers' words (a later run tries again).
   private func deliver(_ bytes: [UInt8]) throws -> StoreOutcome {
     let from: String
+    var note: String?
     switch sender {
     case .fixed(let address): from = address
     case .returnPath(let orNull):
       let field = MessageHeader.field("Return-Path", in: bytes)
       if let field, let path = EnvelopeAddress.fromReturnPath(field) {
         from = path
+      } else if let field {
+        // From the message, so untrusted: never put into the MAIL command as it is. The
+        // message goes from the null sender instead, and the report says so.
+        from = ""
+        note =
+          "its Return-Path \(Self.shown(field)) is not a usable envelope sender; sent from the null sender <> "
+          + "(--mail-from ADDRESS chooses another)"
       } else if orNull {
         from = ""
-      } else if let field {
-        // From the message, so untrusted: never put into the MAIL command as it is.
-        return .refused(
-          StoreRefusal(
-            reason: "its Return-Path \(Self.shown(field)) is not a usable envelope sender", isTemporary: false,
-            hint: "give --mail-from ADDRESS, or --null-sender to send such messages with the null sender <>"))
       } else {
         return .refused(
           StoreRefusal(
@@ -98,7 +101,8 @@ public final class SMTPSink: MessageSink, @unchecked Sendable {
       let temporary = !final.isEmpty && final.allSatisfy { $0.reply.isTransient }
       return .refused(StoreRefusal(reason: refusals.joined(separator: "; "), isTemporary: temporary))
     }
-    return refusals.isEmpty ? .stored(id: nil) : .partlyStored(id: nil, refusals: refusals)
+    if !refusals.isEmpty { return .partlyStored(id: nil, refusals: refusals) }
+    return note.map { .storedWithNote(id: nil, note: $0) } ?? .stored(id: nil)
   }
 
   /// A header value for a report: quoted, control characters escaped, at most 80 characters.
