@@ -28,37 +28,15 @@ struct AccountProcess {
     defer { close(output) }
     let errors = try openForAppending(stderrFile)
     defer { close(errors) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_adddup2(&actions, output, 1)
-    posix_spawn_file_actions_adddup2(&actions, errors, 2)
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var noSignals = sigset_t()
-    sigemptyset(&noSignals)
-    var allSignals = sigset_t()
-    sigfillset(&allSignals)
-    posix_spawnattr_setsigmask(&attributes, &noSignals)
-    posix_spawnattr_setsigdefault(&attributes, &allSignals)
-    posix_spawnattr_setpgroup(&attributes, 0)
-    posix_spawnattr_setflags(
-      &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
     let environ = environment.map { strdup($0.key + "=" + $0.value) } + [nil]
     defer { environ.forEach { free($0) } }
-    var pid: pid_t = 0
-    let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-    guard status == 0 else {
+    switch ChildSpawn.start(executable, arguments: arguments, environment: environ, stdout: output, stderr: errors) {
+    case .success(let pid): return AccountProcess(pid: pid)
+    case .failure(let error):
       throw ConfigurationError(
-        what: "mailferry executable \(executable)",
-        problem: "could not be started: \(String(cString: strerror(status)))",
+        what: "mailferry executable \(executable)", problem: "could not be started: \(error.reason)",
         fix: "pass --executable with the path of the mailferry binary")
     }
-    return AccountProcess(pid: pid)
   }
 
   /// Blocks until the child has ended, without reaping it: until `reap`, its pid cannot be

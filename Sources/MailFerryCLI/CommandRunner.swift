@@ -138,33 +138,13 @@ enum CommandRunner {
   }
 
   private static func spawn(_ command: String, stdout: Int32, stderr: Int32) throws -> pid_t {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_adddup2(&actions, stdout, 1)
-    posix_spawn_file_actions_adddup2(&actions, stderr, 2)
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var noSignals = sigset_t()
-    sigemptyset(&noSignals)
-    var allSignals = sigset_t()
-    sigfillset(&allSignals)
-    posix_spawnattr_setsigmask(&attributes, &noSignals)
-    // MailFerry ignores SIGPIPE; ignored signals would be inherited across exec.
-    posix_spawnattr_setsigdefault(&attributes, &allSignals)
-    posix_spawnattr_setpgroup(&attributes, 0)
-    posix_spawnattr_setflags(
-      &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-    let words: [String] = ["/bin/sh", "-c", command]
-    let argv = words.map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
     let environment = ChildEnvironment.cStrings()
     defer { environment.forEach { free($0) } }
-    var pid: pid_t = 0
-    let status = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environment)
-    guard status == 0 else { throw Failure.couldNotStart(String(cString: strerror(status))) }
-    return pid
+    switch ChildSpawn.start(
+      "/bin/sh", arguments: ["-c", command], environment: environment, stdout: stdout, stderr: stderr)
+    {
+    case .success(let pid): return pid
+    case .failure(let error): throw Failure.couldNotStart(error.reason)
+    }
   }
 }
