@@ -41,7 +41,11 @@ struct RunCommand: Subcommand {
     for (index, job) in jobs.enumerated() {
       var words = job.arguments
       if quiet && !words.contains("--quiet") && !words.contains("--json") { words.append("--quiet") }
-      if !quiet { console.status("job \(job.name): mailferry \(words.map(Self.shellQuoted).joined(separator: " "))") }
+      if !quiet {
+        // Password and token commands may hold a client secret: their values are not shown.
+        let shown = HTMLReport.shown(words).map(Self.shellQuoted).joined(separator: " ")
+        console.status("job \(job.name): mailferry \(shown)")
+      }
       let status = JobSecrets.$passwords.withValue(job.passwords) {
         MailFerryCommandLine.run(words, console: console)
       }
