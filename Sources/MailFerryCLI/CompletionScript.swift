@@ -85,7 +85,7 @@ enum CompletionScript {
       "  commands=(",
     ]
     for command in commands {
-      lines.append("    " + quoted(command.name + ":" + command.summary))
+      lines.append("    " + ShellWords.singleQuoted(command.name + ":" + command.summary))
     }
     lines += [
       "  )",
@@ -109,7 +109,8 @@ enum CompletionScript {
       for (index, positional) in command.positionals.enumerated() {
         let action = positional.choices.isEmpty ? "_files" : "(\(positional.choices.joined(separator: " ")))"
         specs.append(
-          quoted("\(index + 1):\(positional.optional ? ":" : "")\(message(positional.name)):\(action)"))
+          ShellWords.singleQuoted("\(index + 1):\(positional.optional ? ":" : "")\(message(positional.name)):\(action)")
+        )
       }
       lines += specs.enumerated().map { "      " + $1 + ($0 < specs.count - 1 ? " \\" : "") }
       lines.append("    ;;")
@@ -130,7 +131,7 @@ enum CompletionScript {
     } else {
       spec += description
     }
-    return quoted(spec)
+    return ShellWords.singleQuoted(spec)
   }
 
   /// Text inside `[…]` of an `_arguments` spec: brackets, colons and backslashes escaped.
@@ -146,10 +147,5 @@ enum CompletionScript {
   /// A spec's message field, which ends at the next colon.
   static func message(_ text: String) -> String {
     text.replacingOccurrences(of: ":", with: " ")
-  }
-
-  /// Single-quoted for the shell.
-  static func quoted(_ text: String) -> String {
-    "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
 }

@@ -34,34 +34,28 @@ final class Console: @unchecked Sendable {
 
   // Everything printed may hold folder names, server texts or message headers: control
   // characters are shown escaped, never sent to the terminal.
-  func print(_ line: String = "") {
-    log?.write(.info, line)
-    lock.withLock { writeOut(clearProgress() + safe(line) + "\n") }
-  }
-  func error(_ line: String) {
-    log?.write(.error, line)
-    lock.withLock { writeErr(clearProgress() + "error: " + safe(line) + "\n") }
-  }
-  func warning(_ line: String) {
-    log?.write(.warning, line)
-    lock.withLock { writeErr(clearProgress() + "warning: " + safe(line) + "\n") }
-  }
-  func hint(_ line: String) {
-    log?.write(.info, "hint: " + line)
-    lock.withLock { writeErr(clearProgress() + "hint: " + safe(line) + "\n") }
-  }
-  func status(_ line: String) {
-    log?.write(.info, line)
-    lock.withLock { writeErr(clearProgress() + safe(line) + "\n") }
-  }
+  func print(_ line: String = "") { emit(line, level: .info, toOut: true) }
+  func error(_ line: String) { emit(line, level: .error, prefix: "error: ") }
+  func warning(_ line: String) { emit(line, level: .warning, prefix: "warning: ") }
+  func hint(_ line: String) { emit(line, level: .info, prefix: "hint: ", loggedPrefix: "hint: ") }
+  func status(_ line: String) { emit(line, level: .info) }
 
   /// A line about the run's progress (a folder started or finished, a reconnect): without
   /// a terminal (cron, a pipe, a batch's log) it carries the time, so a log shows when
   /// each step happened.
-  func event(_ line: String) {
-    log?.write(.info, line)
-    let stamp = isTerminal ? "" : Timestamp.utc(Date()) + " "
-    lock.withLock { writeErr(clearProgress() + stamp + safe(line) + "\n") }
+  func event(_ line: String) { emit(line, level: .info, prefix: isTerminal ? "" : Timestamp.utc(Date()) + " ") }
+
+  /// Writes one line to the log (with `loggedPrefix`) and to standard output or error
+  /// (with `prefix`), erasing the progress line first.
+  private func emit(
+    _ line: String, level: LogFile.Level, prefix: String = "", loggedPrefix: String = "", toOut: Bool = false
+  ) {
+    log?.write(level, loggedPrefix + line)
+    let text = prefix + safe(line) + "\n"
+    lock.withLock {
+      let output = clearProgress() + text
+      if toOut { writeOut(output) } else { writeErr(output) }
+    }
   }
 
   private func safe(_ text: String) -> String { ControlCharacters.escaped(text) }

@@ -1,7 +1,8 @@
 import MailCore
 
 /// Exit statuses, fixed so scripts and cron jobs can act on them: the codes of BSD's
-/// sysexits.h where one fits. docs/cli.md lists them; change both together.
+/// sysexits.h where one fits, declared in ascending order (help and the man page list
+/// `allCases` as they come). docs/cli.md lists them; change both together.
 public enum ExitCode: Int32, Sendable, CaseIterable {
   /// Everything that should move moved.
   case success = 0
@@ -66,7 +67,7 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
   /// The EXIT STATUS section of `--help`.
   static var helpLines: [String] {
     ["EXIT STATUS:"]
-      + allCases.sorted { $0.rawValue < $1.rawValue }.map {
+      + allCases.map {
         "  " + String($0.rawValue).padding(toLength: 5, withPad: " ", startingAt: 0) + $0.meaning
       }
   }

@@ -200,7 +200,7 @@ enum HTMLReport {
 
   private static func footer(_ run: Run, into html: inout Markup) {
     html.raw("<h2>Run</h2><table class=\"totals\" id=\"run\"><tbody>")
-    let command = (["mailferry", run.command] + shown(run.arguments)).map(shellQuoted).joined(separator: " ")
+    let command = ShellWords.shown(["mailferry", run.command] + run.arguments)
     var system = utsname()
     uname(&system)
     let kernel = withUnsafeBytes(of: system.sysname) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -215,32 +215,6 @@ enum HTMLReport {
       html.raw("</tr>")
     }
     html.raw("</tbody></table>")
-  }
-
-  /// The arguments as given, except the values of `--…-command` options: a password or
-  /// token command may hold a client secret.
-  static func shown(_ arguments: [String]) -> [String] {
-    var result: [String] = []
-    var hideNext = false
-    for word in arguments {
-      if hideNext {
-        result.append("…")
-        hideNext = false
-      } else if word.hasPrefix("--"), word.hasSuffix("-command") {
-        result.append(word)
-        hideNext = true
-      } else if word.hasPrefix("--"), let equals = word.firstIndex(of: "="), word[..<equals].hasSuffix("-command") {
-        result.append(word[...equals] + "…")
-      } else {
-        result.append(word)
-      }
-    }
-    return result
-  }
-
-  private static func shellQuoted(_ word: String) -> String {
-    let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./:@=,+…".contains($0) }
-    return plain && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
 
   /// `6.4 s`, `12 min 05 s`, `3 h 02 min`.

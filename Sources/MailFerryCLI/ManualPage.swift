@@ -42,7 +42,7 @@ enum ManualPage {
       lines += (command.options + [HelpText.helpOption]).flatMap(option)
     }
     lines.append(".SH \"EXIT STATUS\"")
-    for code in ExitCode.allCases.sorted(by: { $0.rawValue < $1.rawValue }) {
+    for code in ExitCode.allCases {
       lines += [".TP", "\\fB\(code.rawValue)\\fR", escape(code.meaning)]
     }
     return lines.joined(separator: "\n")

@@ -43,8 +43,7 @@ struct RunCommand: Subcommand {
       if quiet && !words.contains("--quiet") && !words.contains("--json") { words.append("--quiet") }
       if !quiet {
         // Password and token commands may hold a client secret: their values are not shown.
-        let shown = HTMLReport.shown(words).map(Self.shellQuoted).joined(separator: " ")
-        console.status("job \(job.name): mailferry \(shown)")
+        console.status("job \(job.name): mailferry \(ShellWords.shown(words))")
       }
       let status = JobSecrets.$passwords.withValue(job.passwords) {
         MailFerryCommandLine.run(words, console: console)
@@ -59,14 +58,6 @@ struct RunCommand: Subcommand {
       }
     }
     return ExitCode.worst(statuses)
-  }
-
-  /// `word` as a shell reads it back: in single quotes when it holds anything but letters,
-  /// digits and `@%+=:,./-_`, so the line shown can be pasted to run the job by hand.
-  static func shellQuoted(_ word: String) -> String {
-    let plain =
-      !word.isEmpty && word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "@%+=:,./-_".contains($0)) }
-    return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
 
   /// How a job ended, in words, by its exit code.

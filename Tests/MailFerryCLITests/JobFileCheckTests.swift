@@ -142,10 +142,10 @@ import Testing
   }
 
   @Test func theCommandLineShownForAJobCanBePastedIntoAShell() {
-    #expect(RunCommand.shellQuoted("--exclude=^Spam$") == "'--exclude=^Spam$'")
-    #expect(RunCommand.shellQuoted("--to-folder=Restored Projects") == "'--to-folder=Restored Projects'")
-    #expect(RunCommand.shellQuoted("it's") == #"'it'\''s'"#)
-    #expect(RunCommand.shellQuoted("imaps://bob@imap.example.org") == "imaps://bob@imap.example.org")
+    #expect(ShellWords.quoted("--exclude=^Spam$") == "'--exclude=^Spam$'")
+    #expect(ShellWords.quoted("--to-folder=Restored Projects") == "'--to-folder=Restored Projects'")
+    #expect(ShellWords.quoted("it's") == #"'it'\''s'"#)
+    #expect(ShellWords.quoted("imaps://bob@imap.example.org") == "imaps://bob@imap.example.org")
   }
 
   @Test func aPasswordForTheArchiveSideIsRefused() throws {

@@ -140,7 +140,7 @@ import Testing
   @Test func commandValuesAreHiddenInTheReport() {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     #expect(
-      HTMLReport.shown([
+      ShellWords.hidingCommands([
         "a", "--source-password-command", "secret-tool x", "--target-oauth-token-command=get y", "--quiet",
       ])
         == ["a", "--source-password-command", "…", "--target-oauth-token-command=…", "--quiet"])
