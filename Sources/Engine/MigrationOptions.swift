@@ -21,7 +21,7 @@ public struct MigrationOptions: Sendable {
   public var since: Int64?
   public var before: Int64?
   public var maxSize: UInt64?
-  public var connections = 2
+  public var connections = 4
   public var dryRun = false
   /// Carry flag changes made in the source since the last run to copies made earlier.
   public var syncFlags = false

@@ -56,7 +56,7 @@ struct MigrateCommand: Subcommand {
           + "label) or keywords (one copy, its labels as keywords).",
         choices: ["folders", "first", "keywords"]),
       .init(
-        name: "connections", valueName: "N", help: "Folders copied in parallel, one connection pair each (default 2)."),
+        name: "connections", valueName: "N", help: "Folders copied in parallel, one connection pair each (default 4, fewer where the provider profile limits it)."),
       .init(
         name: "batch", valueName: "N",
         help: "Messages per fetch and append batch, and per checkpoint commit (default 50)."),
@@ -226,7 +226,7 @@ struct MigrateCommand: Subcommand {
       }
       options.maxSize = bytes
     }
-    options.connections = try arguments.count("connections", default: 2, command: name)
+    options.connections = try arguments.count("connections", default: 4, command: name)
     if arguments.flag("verify") && arguments.flag("no-verify") {
       throw UsageError(command: name, message: "'--verify' and '--no-verify' cannot be used together")
     }
