@@ -67,7 +67,7 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
     let entries = messages.enumerated().map { index, message in
       let origin = index < origins.count ? origins[index] : nil
       return MessageToArchive(
-        bytes: message.bytes, flags: message.flags, internalDate: message.receivedDate?.secondsSince1970,
+        body: message.body, flags: message.flags, internalDate: message.receivedDate?.secondsSince1970,
         zoneMinutes: message.receivedDate?.zoneMinutes ?? 0,
         origin: origin.map {
           ArchiveOrigin(account: $0.account, folder: $0.folder, validity: $0.validity, uid: $0.key, name: $0.name)

@@ -50,7 +50,7 @@ public final class SMTPSink: MessageSink, @unchecked Sendable {
   public func inventory(skipping known: Set<UInt32>, visit: (StoredMessage) throws -> Void) throws {}
 
   public func store(_ messages: [MessageToStore]) throws -> [StoreOutcome] {
-    try messages.map { try deliver($0.bytes) }
+    try messages.map { try deliver(try $0.body.wholeBytes()) }
   }
 
   /// Sends one message, retrying recipients that got a 4xx after the configured pauses.
