@@ -4,9 +4,10 @@
   import Darwin
 #endif
 
-/// `Mboxrd.appendQuoted` for a message that arrives in chunks (a spooled message written
-/// into an archive): the same output, holding back only the start of the current line
-/// while it may still turn out to be `>*From `.
+/// `Mboxrd.appendQuoted` (or, unquoting, `Mboxrd.unquote`) for a message that arrives in
+/// chunks (a spooled message written into an archive or read out of one): the same output,
+/// holding back only the start of the current line while it may still turn out to be
+/// `>*From `.
 public struct MboxrdQuoter {
   private static let from: [UInt8] = Array("From ".utf8)
 
@@ -14,8 +15,13 @@ public struct MboxrdQuoter {
   private var atLineStart = true
   private var greaterThans = 0
   private var fromMatched = 0
+  private let unquoting: Bool
 
-  public init() {}
+  /// Adds one `>` to every `>*From ` line; with `unquoting`, removes one from every
+  /// `>+From ` line.
+  public init(unquoting: Bool = false) {
+    self.unquoting = unquoting
+  }
 
   /// Quotes the next chunk of the message, appending to `out`.
   public mutating func quote(_ chunk: UnsafeRawBufferPointer, into out: inout [UInt8]) {
@@ -31,7 +37,11 @@ public struct MboxrdQuoter {
           fromMatched += 1
           index += 1
           if fromMatched == Self.from.count {
-            out.append(UInt8(ascii: ">"))
+            if !unquoting {
+              out.append(UInt8(ascii: ">"))
+            } else if greaterThans > 0 {
+              greaterThans -= 1
+            }
             writeHeldBack(into: &out)
           }
         } else {
