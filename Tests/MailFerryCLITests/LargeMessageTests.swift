@@ -77,8 +77,9 @@ import Testing
       + ["--ca-file", backup.server.caFile, "--state", "\(directory)/migrate.sqlite"]
   }
 
+  /// With `--verify`: the archive reads each large copy back through a spool file.
   var backupCommand: [String] {
-    ["backup", backup.url(backup.sourceUser), backup.archivePath, "--quiet"] + backup.sourceOptions
+    ["backup", backup.url(backup.sourceUser), backup.archivePath, "--quiet", "--verify"] + backup.sourceOptions
   }
 
   func archivedHashes() throws -> [String: [String]] {
@@ -118,6 +119,40 @@ import Testing
     #expect(restored.status == 0, "\(restored.stderr)")
     #expect(try backup.contents(restoreTarget) == source)
     try expectNoSpoolFileLeft("restore")
+  }
+
+  /// POP3 RETR spooled through the dot-unstuffer, LMTP DATA dot-stuffed from the spool:
+  /// each delivered copy ends in the original's exact bytes (LMTP adds its trace fields).
+  @Test func largeMessagesGoFromPOP3ToLMTPByteForByte() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try fillSource()
+    let originals = try messages(of: backup.sourceUser)
+    let recipient = try backup.server.createUser("biglmtp")
+    let delivered = try run(
+      [
+        "migrate", "pop3s://\(backup.sourceUser.name)@localhost:\(backup.server.pop3sPort)",
+        "lmtp://localhost:\(backup.server.lmtpPort)", "--quiet", "--rcpt", PostfixServer.address(of: recipient.name),
+        "--mail-from", "sender@example.org", "--source-password-file", "\(directory)/source.pw",
+        "--ca-file", backup.server.caFile, "--state", "\(directory)/lmtp.sqlite",
+      ])
+    #expect(delivered.status == 0, "\(delivered.stderr)")
+    try expectNoSpoolFileLeft("POP3 to LMTP")
+    let arrived = try messages(of: recipient)
+    #expect(arrived.count == originals.count)
+    #expect(originals.filter { $0.count > 4 << 20 }.count == 2)
+    for original in originals {
+      #expect(
+        arrived.filter { $0.count >= original.count && $0.suffix(original.count).elementsEqual(original) }.count == 1)
+    }
+  }
+
+  /// The bytes of every message in `user`'s INBOX.
+  func messages(of user: DovecotServer.User) throws -> [[UInt8]] {
+    let client = try backup.client(user)
+    defer { client.logout() }
+    try client.select(client.mailboxName("INBOX"), readOnly: true)
+    let uids = try client.uidSearch(.all)
+    return uids.isEmpty ? [] : try client.fetchMessages(uids).map(\.bytes)
   }
 
   /// Killed with a large message stored but not committed (and, for the archive, written but
