@@ -34,7 +34,7 @@ public struct MigrationOptions: Sendable {
   /// the job's, shared out between its connections (`batchBytesPerConnection`), so more
   /// connections do not hold more bytes.
   public var batchCount = 50
-  public var batchBytes = 16 << 20
+  public var batchBytes = 8 << 20
   /// A message larger than this (or than its connection's share of `batchBytes`) is
   /// spooled to a private temporary file as it is read and written from there in chunks,
   /// never held whole (docs/architecture.md, "How bodies flow").

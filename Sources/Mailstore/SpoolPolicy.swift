@@ -15,5 +15,5 @@ public struct SpoolPolicy: Sendable, Equatable {
   /// Never spool: every body is read into memory (sources that do not spool yet, tests).
   public static let never = SpoolPolicy(threshold: .max)
 
-  public func spools(size: UInt64) -> Bool { size > UInt64(threshold) }
+  public func spools(size: UInt64) -> Bool { threshold != .max && size > UInt64(threshold) }
 }
