@@ -52,6 +52,79 @@ extension Archive {
   }
 }
 
+extension Archive {
+  /// One message inflated straight into a spool file in `directory`, for a message too
+  /// large to hold: its member is read from the start in chunks and only the record's
+  /// bytes are kept, unquoted, without the separator line. The caller checks the hash.
+  public func spool(_ message: ArchivedMessage, directory: String) throws -> SpooledMessage {
+    let location = message.location
+    let path = try layout.dataPath(directory: location.directory, file: location.file)
+    let spooler = try MessageSpooler(directory: directory)
+    let reader = try ReadOnlyFile(path: path).gzipReader(from: location.memberOffset)
+    let recordEnd = location.recordOffset + location.recordLength
+    var position = 0  // in the member's decompressed bytes
+    var separator: [UInt8]? = []  // the record's first line while it is read; nil after it
+    var unquoter = MboxrdQuoter(unquoting: true)
+    var unquoted: [UInt8] = []
+    var kept = 0
+    func keep(_ bytes: [UInt8]) throws {
+      let count = min(bytes.count, message.size - kept)
+      try bytes.withUnsafeBytes { try spooler.write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+      kept += count
+    }
+    func unreadable(_ reason: String) -> ArchiveError {
+      ArchiveError.unreadable(path: path, offset: location.memberOffset, reason: reason)
+    }
+    do {
+      try reader.readAll(
+        onData: { chunk in
+          let start = max(location.recordOffset - position, 0)
+          let end = min(recordEnd - position, chunk.count)
+          position += chunk.count
+          guard start < end else {
+            if position >= recordEnd { throw EnoughRead() }
+            return
+          }
+          var slice = UnsafeRawBufferPointer(rebasing: chunk[start..<end])
+          if let seen = separator {
+            let lineFeed = slice.firstIndex(of: 0x0A)
+            let line = seen + slice[..<(lineFeed ?? slice.count)].prefix(max(5 - seen.count, 0))
+            guard line.count < 5 || line.starts(with: Array("From ".utf8)) else {
+              throw unreadable("no 'From ' line at byte \(location.recordOffset) of the member")
+            }
+            guard let lineFeed else {
+              separator = line
+              return
+            }
+            separator = nil
+            slice = UnsafeRawBufferPointer(rebasing: slice[(lineFeed + 1)...])
+          }
+          unquoted.removeAll(keepingCapacity: true)
+          unquoter.quote(slice, into: &unquoted)
+          try keep(unquoted)
+          if kept >= message.size { throw EnoughRead() }
+        },
+        onMemberEnd: { _ in throw EnoughRead() })
+    } catch is EnoughRead {
+    } catch let error as GzipError {
+      throw unreadable("\(error)")
+    }
+    if kept < message.size {
+      unquoted.removeAll()
+      unquoter.finish(into: &unquoted)
+      try keep(unquoted)
+    }
+    guard kept == message.size else {
+      throw unreadable(
+        position < recordEnd ? "the gzip member ends before the message does" : "the record is too short")
+    }
+    return spooler.finish()
+  }
+}
+
+/// Stops a member's inflation once the wanted bytes were read.
+private struct EnoughRead: Error {}
+
 private struct MemberKey: Hashable {
   var directory: String
   var file: String

@@ -122,11 +122,13 @@ extension Archive {
       var rows: [CatalogRow] = []
       var lines: [ManifestEntry] = []
       var pendingStored: [(index: Int, message: ManifestMessage, blob: Int)] = []
+      var spooled: [SpooledRecord] = []
       for message in messages {
-        let hash = ContentHasher.hash(message.bytes)
-        let summary = HeaderSummary(message.bytes)
+        let hash = message.body.contentHash
+        let header = message.body.headerBytes
+        let summary = HeaderSummary(header)
         let manifest = ManifestMessage(
-          uid: nextUID, sha256: hash, size: message.bytes.count, flags: message.flags,
+          uid: nextUID, sha256: hash, size: message.body.count, flags: message.flags,
           internalDate: message.internalDate, zoneMinutes: message.zoneMinutes, firstSeen: now, origin: message.origin)
         rows.append(
           CatalogRow(
@@ -139,34 +141,57 @@ extension Archive {
           continue
         }
         batchHashes.insert(hash)
-        let record = Mboxrd.record(
-          message.bytes, sender: Mboxrd.sender(of: message.bytes), date: message.internalDate ?? now)
-        newBlobs.append((hash, message.bytes.count, member.count, record.count))
-        pendingStored.append((lines.count, manifest, newBlobs.count - 1))
+        let sender = Mboxrd.sender(of: header)
+        switch message.body {
+        case .inMemory(let bytes):
+          let record = Mboxrd.record(bytes, sender: sender, date: message.internalDate ?? now)
+          newBlobs.append((hash, bytes.count, member.count, record.count))
+          pendingStored.append((lines.count, manifest, newBlobs.count - 1))
+          member += record
+        case .spooled(let spool):
+          spooled.append(
+            SpooledRecord(
+              index: lines.count, message: manifest, spool: spool, sender: sender, date: message.internalDate ?? now))
+        }
         lines.append(.copy(manifest))  // replaced below once the member's place is known
-        member += record
       }
 
       var blobs: [CatalogBlob] = []
-      if !member.isEmpty {
-        if file.dataLength > 0 && file.dataLength + member.count / 3 > segmentLimit {
+      let spooledBytes = spooled.reduce(0) { $0 + $1.spool.count }
+      if !member.isEmpty || !spooled.isEmpty {
+        if file.dataLength > 0 && file.dataLength + (member.count + spooledBytes) / 3 > segmentLimit {
           file = try startNextFile(after: file, folder: current)
         }
-        let compressed = try GzipWriter.compress(member, level: compressionLevel)
         let dataPath = try layout.dataPath(directory: current.directory, file: file.name)
-        try appendDurably(
-          compressed, to: dataPath, committedLength: file.dataLength, crashPoints: (.insideMember, .afterDataWrite))
-        for (index, message, blob) in pendingStored {
-          let location = ManifestLocation(
-            memberOffset: file.dataLength, recordOffset: newBlobs[blob].offset, recordLength: newBlobs[blob].length)
-          lines[index] = .stored(message, location: location)
+        let batchStart = file.dataLength
+        if !member.isEmpty {
+          let compressed = try GzipWriter.compress(member, level: compressionLevel)
+          try appendDurably(
+            compressed, to: dataPath, committedLength: file.dataLength, crashPoints: (.insideMember, .afterDataWrite))
+          for (index, message, blob) in pendingStored {
+            let location = ManifestLocation(
+              memberOffset: file.dataLength, recordOffset: newBlobs[blob].offset, recordLength: newBlobs[blob].length)
+            lines[index] = .stored(message, location: location)
+          }
+          blobs = newBlobs.map {
+            CatalogBlob(
+              sha256: $0.sha256, size: $0.size, fileID: file.id, memberOffset: file.dataLength,
+              recordOffset: $0.offset, recordLength: $0.length)
+          }
+          file.dataLength += compressed.count
         }
-        blobs = newBlobs.map {
-          CatalogBlob(
-            sha256: $0.sha256, size: $0.size, fileID: file.id, memberOffset: file.dataLength, recordOffset: $0.offset,
-            recordLength: $0.length)
+        // Each spooled message is a member of its own, written from its file in chunks.
+        for item in spooled {
+          let written = try appendSpooledMember(item, to: dataPath, at: file.dataLength, batchStart: batchStart)
+          lines[item.index] = .stored(
+            item.message,
+            location: ManifestLocation(memberOffset: file.dataLength, recordOffset: 0, recordLength: written.record))
+          blobs.append(
+            CatalogBlob(
+              sha256: item.message.sha256, size: item.spool.count, fileID: file.id, memberOffset: file.dataLength,
+              recordOffset: 0, recordLength: written.record))
+          file.dataLength += written.member
         }
-        file.dataLength += compressed.count
       }
       file.manifestLength += try appendManifest(lines, folder: current, file: file)
       CrashPoint.afterManifest.reached()
@@ -182,6 +207,62 @@ extension Archive {
       }
       return rows.map(\.uid)
     }
+  }
+
+  /// A spooled message waiting for its own member, and the manifest line it fills.
+  struct SpooledRecord {
+    var index: Int
+    var message: ManifestMessage
+    var spool: SpooledMessage
+    var sender: String
+    var date: Int64
+  }
+
+  /// Writes a spooled message's mboxrd record as one gzip member at `offset` of the data
+  /// file (cutting off what an interrupted write left there), reading the spool file and
+  /// compressing in chunks, and syncs. On failure the file is cut back to `batchStart`, the
+  /// batch's committed length. Returns the record's length and the member's.
+  private func appendSpooledMember(
+    _ item: SpooledRecord, to path: String, at offset: Int, batchStart: Int
+  ) throws -> (record: Int, member: Int) {
+    let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else { throw FileError(path: path, operation: "open", errno: errno) }
+    defer { close(descriptor) }
+    var memberLength = 0
+    var recordLength = 0
+    do {
+      let size = try DurableFile.size(of: descriptor, path: path)
+      if size < offset { throw ArchiveError.dataMissing(path: path, expected: offset, found: size) }
+      if size > offset && ftruncate(descriptor, off_t(offset)) != 0 {
+        throw FileError(path: path, operation: "truncate torn tail", errno: errno)
+      }
+      let writer = GzipWriter(level: compressionLevel) { compressed in
+        try DurableFile.writeAll(Array(compressed), to: descriptor, at: offset + memberLength, path: path)
+        memberLength += compressed.count
+      }
+      var quoter = MboxrdQuoter()
+      var pending = Mboxrd.separatorLine(sender: item.sender, date: item.date)
+      var lastByte: UInt8?
+      try item.spool.forEachChunk(size: MessageBody.chunkSize) { chunk in
+        quoter.quote(chunk, into: &pending)
+        lastByte = chunk.last
+        recordLength += pending.count
+        try writer.write(pending)
+        pending.removeAll(keepingCapacity: true)
+      }
+      quoter.finish(into: &pending)
+      if lastByte != 0x0A { pending.append(0x0A) }
+      pending.append(0x0A)
+      recordLength += pending.count
+      try writer.write(pending)
+      try writer.finishMember()
+      if fsync(descriptor) != 0 { throw FileError(path: path, operation: "sync", errno: errno) }
+    } catch {
+      // A full disk mid-member: nothing of this batch stays in the data file.
+      _ = ftruncate(descriptor, off_t(batchStart))
+      throw error
+    }
+    return (recordLength, memberLength)
   }
 
   /// Records new flags for messages of `folder` (manifest first, then catalog).

@@ -18,21 +18,27 @@ public struct ArchiveOrigin: Sendable, Equatable {
   }
 }
 
-/// A message to add to an archive folder.
+/// A message to add to an archive folder: its bytes in memory, or spooled (written into
+/// its own gzip member from the file, in chunks).
 public struct MessageToArchive: Sendable {
-  public var bytes: [UInt8]
+  public var body: MessageBody
   public var flags: [String]
   /// INTERNALDATE: seconds since 1970 and the zone it was given in.
   public var internalDate: Int64?
   public var zoneMinutes: Int
   public var origin: ArchiveOrigin?
 
-  public init(bytes: [UInt8], flags: [String], internalDate: Int64?, zoneMinutes: Int = 0, origin: ArchiveOrigin?) {
-    self.bytes = bytes
+  public init(body: MessageBody, flags: [String], internalDate: Int64?, zoneMinutes: Int = 0, origin: ArchiveOrigin?) {
+    self.body = body
     self.flags = flags
     self.internalDate = internalDate
     self.zoneMinutes = zoneMinutes
     self.origin = origin
+  }
+
+  public init(bytes: [UInt8], flags: [String], internalDate: Int64?, zoneMinutes: Int = 0, origin: ArchiveOrigin?) {
+    self.init(
+      body: .inMemory(bytes), flags: flags, internalDate: internalDate, zoneMinutes: zoneMinutes, origin: origin)
   }
 }
 

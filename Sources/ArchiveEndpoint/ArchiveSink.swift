@@ -67,7 +67,7 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
     let entries = messages.enumerated().map { index, message in
       let origin = index < origins.count ? origins[index] : nil
       return MessageToArchive(
-        bytes: message.bytes, flags: message.flags, internalDate: message.receivedDate?.secondsSince1970,
+        body: message.body, flags: message.flags, internalDate: message.receivedDate?.secondsSince1970,
         zoneMinutes: message.receivedDate?.zoneMinutes ?? 0,
         origin: origin.map {
           ArchiveOrigin(account: $0.account, folder: $0.folder, validity: $0.validity, uid: $0.key, name: $0.name)
@@ -90,11 +90,24 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
       return Dictionary(messages.map { ($0.uid, StoredCopy(size: UInt64($0.size))) }, uniquingKeysWith: { a, _ in a })
     }
     var copies: [UInt32: StoredCopy] = [:]
-    for (message, bytes) in zip(messages, try archive.read(messages)) {
+    let small = messages.filter { $0.size <= Self.readBackInMemory }
+    for (message, bytes) in zip(small, try archive.read(small)) {
       copies[message.uid] = StoredCopy(bytes: bytes, depth: depth)
+    }
+    // A large copy is inflated into a spool file and read from what that learnt on the way.
+    for message in messages where message.size > Self.readBackInMemory {
+      let spool = try archive.spool(message, directory: MessageSpooler.defaultDirectory)
+      copies[message.uid] = StoredCopy(
+        size: UInt64(spool.count),
+        header: depth >= .header
+          ? Array(MessageHeader.headerSection(of: spool.prefix).prefix(StoredCopy.headerLimit)) : nil,
+        sha256: depth >= .content ? spool.contentHash : nil)
     }
     return copies
   }
+
+  /// Copies larger than this are read back through a spool file, never held whole.
+  static let readBackInMemory = 4 << 20
 
   public func storedBytes(of id: UInt32, atMost limit: UInt64) throws -> [UInt8]? {
     let messages = try archive.messages(try openFolder(), uids: [id])

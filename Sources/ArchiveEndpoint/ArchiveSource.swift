@@ -68,9 +68,7 @@ public final class ArchiveSource: MessageSource, @unchecked Sendable {
       if ContentHasher.hash(bytes) == message.sha256 {
         bodies[message.uid] = bytes
       } else {
-        unreadable[message.uid] =
-          "\(path(of: message)): the message at byte \(message.location.recordOffset) of "
-          + "the gzip member at byte \(message.location.memberOffset) does not match its SHA-256"
+        unreadable[message.uid] = mismatch(message)
       }
     }
     if let all = try? archive.read(messages) {
@@ -85,6 +83,43 @@ public final class ArchiveSource: MessageSource, @unchecked Sendable {
       }
     }
     return (bodies, unreadable)
+  }
+
+  /// Messages above the policy's threshold are inflated straight into spool files, one at
+  /// a time, and checked against their SHA-256; the others are read as `fetchReadable`
+  /// reads them. A spool file that cannot be written stops the job (`SpoolError`).
+  public func fetchBodies(
+    _ keys: [UInt32], within limits: MessageSizeLimits, spooling policy: SpoolPolicy
+  ) throws -> (bodies: [UInt32: MessageBody], unreadable: [UInt32: String]) {
+    let large = try archive.messages(try openFolder(), uids: keys).filter { policy.spools(size: UInt64($0.size)) }
+    let largeKeys = Set(large.map(\.uid))
+    let (small, smallUnreadable) = try fetchReadable(keys.filter { !largeKeys.contains($0) }, within: limits)
+    var bodies = small.mapValues { MessageBody.inMemory($0) }
+    var unreadable = smallUnreadable
+    for message in large {
+      if let reason = limits.reason(key: message.uid, received: UInt64(message.size)) {
+        unreadable[message.uid] = reason
+        continue
+      }
+      do {
+        let spool = try archive.spool(message, directory: policy.directory)
+        if spool.contentHash == message.sha256 {
+          bodies[message.uid] = .spooled(spool)
+        } else {
+          unreadable[message.uid] = mismatch(message)
+        }
+      } catch let error as SpoolError {
+        throw error
+      } catch {
+        unreadable[message.uid] = "\(error)"
+      }
+    }
+    return (bodies, unreadable)
+  }
+
+  private func mismatch(_ message: ArchivedMessage) -> String {
+    "\(path(of: message)): the message at byte \(message.location.recordOffset) of "
+      + "the gzip member at byte \(message.location.memberOffset) does not match its SHA-256"
   }
 
   private func path(of message: ArchivedMessage) -> String {

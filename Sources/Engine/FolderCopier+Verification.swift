@@ -15,7 +15,7 @@ extension FolderCopier {
   /// which copies are missing or differ from what was sent. Copies without an id (a
   /// delivery, a server without UIDPLUS) cannot be read back and are counted apart.
   func checkStored(
-    _ sent: [(record: MessageRecord, bytes: [UInt8])], outcomes: [StoreOutcome]
+    _ sent: [(record: MessageRecord, bytes: MessageBody)], outcomes: [StoreOutcome]
   ) throws -> [UInt32: StoredFinding] {
     guard let depth = readBackDepth else { return [:] }
     var idOf: [UInt32: UInt32] = [:]
@@ -45,12 +45,12 @@ extension FolderCopier {
 
   /// How the stored copy differs from the sent bytes, line endings aside; nil when it does not.
   private func difference(
-    sent bytes: [UInt8], record: MessageRecord, stored copy: StoredCopy, id: UInt32, depth: ReadBackDepth
+    sent bytes: MessageBody, record: MessageRecord, stored copy: StoredCopy, id: UInt32, depth: ReadBackDepth
   ) throws -> String? {
-    let sizeDiffers = copy.size != UInt64(bytes.count) && copy.size != UInt64(MessageBytes.normalizedSize(bytes))
+    let sizeDiffers = copy.size != UInt64(bytes.count) && copy.size != UInt64(bytes.normalizedCount)
     var headerDiffers = false
     if let header = copy.header, header.count < StoredCopy.headerLimit {
-      let sentHeader = MessageBytes.normalized(MessageHeader.headerSection(of: bytes))
+      let sentHeader = MessageBytes.normalized(MessageHeader.headerSection(of: bytes.headerBytes))
       if let found = MessageBytes.firstDifference(sentHeader, MessageBytes.normalized(header)) {
         if !sizeDiffers { return "header \(found)" + Self.sameSize }
         headerDiffers = true
@@ -58,10 +58,12 @@ extension FolderCopier {
     }
     let contentDiffers = copy.sha256.map { $0 != record.sha256 } ?? false
     guard sizeDiffers || headerDiffers || contentDiffers else { return nil }
-    // Find the first byte that differs in the whole copy (read once more; rare).
+    // Find the first byte that differs in the whole copy (read once more; rare), unless the
+    // message is too large to hold (spooled).
     var text = sizeDiffers ? "size \(copy.size) bytes, sent \(bytes.count)" : "content differs"
-    if let storedBytes = try sink.storedBytes(
-      of: id, atMost: MessageSizeLimits.tolerated(listedSize: max(UInt64(bytes.count), copy.size))),
+    if case .inMemory(let bytes) = bytes,
+      let storedBytes = try sink.storedBytes(
+        of: id, atMost: MessageSizeLimits.tolerated(listedSize: max(UInt64(bytes.count), copy.size))),
       let found = MessageBytes.firstDifference(MessageBytes.normalized(bytes), MessageBytes.normalized(storedBytes))
     {
       text += "; first difference at \(found)"

@@ -94,7 +94,9 @@ final class FolderCopier {
     var batch: [SourceMessage] = []
     var batchBytes = 0
     for message in fitting {
-      if !batch.isEmpty && (batch.count >= options.batchCount || batchBytes + Int(message.size) > options.batchBytes) {
+      if !batch.isEmpty
+        && (batch.count >= options.batchCount || batchBytes + Int(message.size) > options.batchBytesPerConnection)
+      {
         try copyBatch(batch, state: state, validity: opened.validity, sinkFolder: sinkFolder, progress: &progress)
         batch = []
         batchBytes = 0
@@ -183,9 +185,9 @@ final class FolderCopier {
   ) throws {
     if !options.dryRun { try volume?.take(batch.reduce(0) { $0 + Int($1.size) }) }
     rate?.take(messages: batch.count, bytes: batch.reduce(0) { $0 + Int($1.size) }, shouldStop: shouldStop)
-    let (bodies, unreadable) = try source.fetchReadable(
-      batch.map(\.key), within: MessageSizeLimits(batch, maxSize: options.maxSize))
-    var toCopy: [(message: SourceMessage, record: MessageRecord, bytes: [UInt8])] = []
+    let (bodies, unreadable) = try source.fetchBodies(
+      batch.map(\.key), within: MessageSizeLimits(batch, maxSize: options.maxSize), spooling: options.spoolPolicy)
+    var toCopy: [(message: SourceMessage, record: MessageRecord, bytes: MessageBody)] = []
     var duplicates: [(record: MessageRecord, targetUID: UInt32?)] = []
     var inOtherLabels = 0
     for message in batch {
@@ -206,8 +208,8 @@ final class FolderCopier {
         progress.finished.insert(message.key)
         continue
       }
-      let hash = ContentHasher.hash(bytes)
-      let messageID = MessageID(message: bytes)
+      let hash = bytes.contentHash
+      let messageID = MessageID(message: bytes.headerBytes)
       let record = MessageRecord(
         sourceUIDValidity: validity, sourceUID: message.key, messageID: messageID, sha256: hash, size: bytes.count)
       if try isInOtherLabel(hash, state: state) {
@@ -270,15 +272,15 @@ final class FolderCopier {
   }
 
   private func storeAndCommit(
-    _ toCopy: [(message: SourceMessage, record: MessageRecord, bytes: [UInt8])], state: FolderState,
+    _ toCopy: [(message: SourceMessage, record: MessageRecord, bytes: MessageBody)], state: FolderState,
     validity: UInt32, sinkFolder: SinkFolderState?, progress: inout Progress, counts: inout (copied: Int, refused: Int)
   ) throws {
     try store.recordIntent(folder: state.id, run: run, messages: toCopy.map(\.record))
     CrashPoint.afterIntent.reached()
     let outgoing = toCopy.map { message, _, bytes in
       MessageToStore(
-        bytes: bytes, flags: flags(message.flags + labelKeywords(message), sinkFolder: sinkFolder),
-        receivedDate: message.receivedDate ?? Self.arrivalDate(of: bytes))
+        body: bytes, flags: flags(message.flags + labelKeywords(message), sinkFolder: sinkFolder),
+        receivedDate: message.receivedDate ?? Self.arrivalDate(of: bytes.headerBytes))
     }
     let origins = toCopy.map { message, _, _ in
       MessageOrigin(

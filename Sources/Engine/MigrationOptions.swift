@@ -30,9 +30,17 @@ public struct MigrationOptions: Sendable {
   /// With `deleteSource`: remove only copies committed at least this many days ago
   /// (`--keep-days N`, the POP3 "leave on server for N days").
   public var keepDays: Int?
-  /// Messages per batch, and a byte bound so a batch stays small in memory.
+  /// Messages per batch, and a byte bound so batches stay small in memory: `batchBytes` is
+  /// the job's, shared out between its connections (`batchBytesPerConnection`), so more
+  /// connections do not hold more bytes.
   public var batchCount = 50
-  public var batchBytes = 16 << 20
+  public var batchBytes = 8 << 20
+  /// A message larger than this (or than its connection's share of `batchBytes`) is
+  /// spooled to a private temporary file as it is read and written from there in chunks,
+  /// never held whole (docs/architecture.md, "How bodies flow").
+  public var spoolThreshold = 4 << 20
+  /// Where spool files go; nil for `$TMPDIR`, else `/tmp`.
+  public var spoolDirectory: String?
   /// Reconnects per folder after a dropped connection before giving up (throttling pauses
   /// do not count: `throttling.maxWait` bounds them).
   public var retries = 3

@@ -10,6 +10,9 @@ public struct EncodedCommand: Sendable {
     case secret([UInt8], traceAs: String)
     /// Literal data (traced as `[N bytes]`).
     case literalData([UInt8])
+    /// A message literal's data read from its spool file in chunks as it is sent (traced as
+    /// `[N bytes]`).
+    case spooledLiteral(MessageBody)
     /// Stop until the server sends a continuation request.
     case awaitContinuation
   }
@@ -22,6 +25,7 @@ public struct EncodedCommand: Sendable {
     segments.flatMap { segment -> [UInt8] in
       switch segment {
       case .text(let bytes), .secret(let bytes, _), .literalData(let bytes): return bytes
+      case .spooledLiteral(let body): return (try? body.wholeBytes()) ?? []
       case .awaitContinuation: return []
       }
     }
@@ -139,7 +143,7 @@ public struct CommandEncoder: Sendable {
         writer.text(" ")
         if !message.flags.isEmpty { writer.text("(" + message.flags.joined(separator: " ") + ") ") }
         if let date = message.receivedDate { writer.text("\"\(date.internalDateText)\" ") }
-        writer.literal(message.bytes, isMessage: true)
+        writer.messageLiteral(message.body)
       }
     }
     writer.text("\r\n")
@@ -220,6 +224,19 @@ public struct CommandEncoder: Sendable {
       text("{\(data.count)\(nonSynchronising ? "+" : "")}\r\n")
       if !nonSynchronising { segments.append(.awaitContinuation) }
       segments.append(.literalData(data))
+    }
+
+    /// A message's literal: its bytes when they are in memory, else read from its spool
+    /// file as it is sent.
+    mutating func messageLiteral(_ body: MessageBody) {
+      switch body {
+      case .inMemory(let bytes): literal(bytes, isMessage: true)
+      case .spooled:
+        let nonSynchronising = encoder.literalPlus
+        text("{\(body.count)\(nonSynchronising ? "+" : "")}\r\n")
+        if !nonSynchronising { segments.append(.awaitContinuation) }
+        segments.append(.spooledLiteral(body))
+      }
     }
 
     mutating func searchKey(_ key: SearchKey) {

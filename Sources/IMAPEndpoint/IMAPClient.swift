@@ -305,6 +305,9 @@ public final class IMAPClient: @unchecked Sendable {
       case .literalData(let bytes):
         traced += "[\(bytes.count) bytes]"
         try connection.send(bytes, trace: .omitted)
+      case .spooledLiteral(let body):
+        traced += "[\(body.count) bytes]"
+        try body.forEachChunk { try connection.send($0, trace: .omitted) }
       case .awaitContinuation:
         recordTrace()
         try connection.flush()

@@ -80,7 +80,7 @@ public final class IMAPSink: MessageSink, @unchecked Sendable {
 
   public func store(_ messages: [MessageToStore]) throws -> [StoreOutcome] {
     guard let folder = openFolder, !messages.isEmpty else { return [] }
-    let messages = messages.map(Self.withIMAPLineEndings)
+    let messages = try messages.map(Self.withIMAPLineEndings)
     if messages.count > 1 && client.has("MULTIAPPEND") {
       do {
         let uids = try client.measuringLinkSpeed(uploading: true) { try client.append(messages, to: folder) }
@@ -107,10 +107,13 @@ public final class IMAPSink: MessageSink, @unchecked Sendable {
   /// `NO Message contains bare newlines`). A message with Unix line endings (from an mbox
   /// or a Maildir) is sent normalised, as it is hashed and compared; any other goes byte
   /// for byte.
-  static func withIMAPLineEndings(_ message: MessageToStore) -> MessageToStore {
-    guard MessageBytes.containsBareLineFeed(message.bytes) else { return message }
+  static func withIMAPLineEndings(_ message: MessageToStore) throws -> MessageToStore {
+    switch message.body {
+    case .inMemory(let bytes): guard MessageBytes.containsBareLineFeed(bytes) else { return message }
+    case .spooled(let spool): guard spool.bareLineFeeds > 0 else { return message }
+    }
     var normalised = message
-    normalised.bytes = MessageBytes.normalized(message.bytes)
+    normalised.body = try message.body.normalizingLineEndings()
     return normalised
   }
 

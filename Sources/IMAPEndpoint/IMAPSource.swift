@@ -64,29 +64,46 @@ public final class IMAPSource: MessageSource, @unchecked Sendable {
     return Dictionary(messages.map { ($0.uid, $0.bytes) }, uniquingKeysWith: { first, _ in first })
   }
 
-  /// Streams the bodies, holding none past its limit: the literal's size is known before
-  /// its bytes arrive, so a body over the limit is read past (keeping the session in step)
-  /// and reported with the reason. A body that comes before its UID is held to the largest
-  /// limit of the batch and checked against its own when the UID arrives.
   public func fetchReadable(
     _ keys: [UInt32], within limits: MessageSizeLimits
   ) throws -> (bodies: [UInt32: [UInt8]], unreadable: [UInt32: String]) {
+    let (bodies, unreadable) = try fetchBodies(keys, within: limits, spooling: .never)
+    return (bodies.compactMapValues { if case .inMemory(let bytes) = $0 { bytes } else { nil } }, unreadable)
+  }
+
+  /// Streams the bodies, holding none past its limit: the literal's size is known before
+  /// its bytes arrive, so a body over the limit is read past (keeping the session in step)
+  /// and reported with the reason. A body that comes before its UID is held to the largest
+  /// limit of the batch and checked against its own when the UID arrives. A literal larger
+  /// than the spool threshold goes into a spool file as it arrives, hashed on the way.
+  public func fetchBodies(
+    _ keys: [UInt32], within limits: MessageSizeLimits, spooling policy: SpoolPolicy
+  ) throws -> (bodies: [UInt32: MessageBody], unreadable: [UInt32: String]) {
     guard !keys.isEmpty else { return ([:], [:]) }
-    var bodies: [UInt32: [UInt8]] = [:]
+    var bodies: [UInt32: MessageBody] = [:]
     var unreadable: [UInt32: String] = [:]
     let largestLimit = limits.largestLimit(of: keys)
     var current: [UInt8] = []
+    var spooler: MessageSpooler?
     var announced: UInt64?
     var skipping = false
     let consumer = BodyConsumer(
       begin: { start in
         current = []
+        spooler = nil
         announced = start.size
         let limit = start.uid.map { limits.limit(for: $0) } ?? largestLimit
         skipping = limit.map { start.size > $0 } ?? false
-        if !skipping, limit != nil { current.reserveCapacity(Int(start.size)) }
+        if !skipping && policy.spools(size: start.size) {
+          spooler = try MessageSpooler(directory: policy.directory)
+        } else if !skipping, limit != nil {
+          current.reserveCapacity(Int(start.size))
+        }
       },
-      bytes: { if !skipping { current.append(contentsOf: $0) } },
+      bytes: { chunk in
+        guard !skipping else { return }
+        if let spooler { try spooler.write(chunk) } else { current.append(contentsOf: chunk) }
+      },
       end: {})
     try client.measuringLinkSpeed {
       try client.fetchBodies(
@@ -95,12 +112,13 @@ public final class IMAPSource: MessageSource, @unchecked Sendable {
           guard let size = announced else { return }  // a FETCH without a body (flags only)
           defer {
             current = []
+            spooler = nil
             announced = nil
           }
           if let reason = limits.reason(key: uid, received: size) {
             unreadable[uid] = reason
           } else if !skipping, bodies[uid] == nil {
-            bodies[uid] = current
+            bodies[uid] = spooler.map { .spooled($0.finish()) } ?? .inMemory(current)
           }
         })
     }

@@ -114,7 +114,7 @@ public final class EmlSink: MessageSink, @unchecked Sendable {
         }
         let temporary = LocalFiles.join(path, Self.temporaryPrefix + "\(number).\(UInt32.random(in: 0...UInt32.max))")
         try LocalFiles.createFile(
-          temporary, contents: message.bytes, modified: message.receivedDate?.secondsSince1970)
+          temporary, contents: try message.body.wholeBytes(), modified: message.receivedDate?.secondsSince1970)
         do {
           try LocalFiles.rename(temporary, to: LocalFiles.join(path, Self.fileName(number)))
         } catch {

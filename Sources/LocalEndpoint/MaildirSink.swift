@@ -125,13 +125,14 @@ public final class MaildirSink: MessageSink, @unchecked Sendable {
     }
     do {
       for message in messages {
-        let base = uniqueName(size: message.bytes.count)
+        let bytes = try message.body.wholeBytes()
+        let base = uniqueName(size: bytes.count)
         let info = try MaildirFlags.info(for: message.flags, keywords: &folder.keywords) {
           droppedKeywords.insert($0)
         }
         let temporary = LocalFiles.join(tmp, base + Self.temporarySuffix)
         try LocalFiles.createFile(
-          temporary, contents: message.bytes, modified: message.receivedDate?.secondsSince1970)
+          temporary, contents: bytes, modified: message.receivedDate?.secondsSince1970)
         let name = MaildirFlags.fileName(base: base, info: info)
         do {
           try LocalFiles.rename(temporary, to: LocalFiles.join(cur, name))

@@ -97,7 +97,8 @@ public final class MboxSink: MessageSink, @unchecked Sendable {
     do {
       for message in messages {
         let date = message.receivedDate?.secondsSince1970 ?? LocalFiles.now()
-        try file.write(Mboxrd.record(message.bytes, sender: Mboxrd.sender(of: message.bytes), date: date))
+        let bytes = try message.body.wholeBytes()
+        try file.write(Mboxrd.record(bytes, sender: Mboxrd.sender(of: bytes), date: date))
       }
       try file.sync()
     } catch {

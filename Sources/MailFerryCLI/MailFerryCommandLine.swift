@@ -10,6 +10,7 @@ public enum MailFerryCommandLine {
 
   /// Runs the process's command line and exits with the status.
   public static func main() -> Never {
+    AllocatorTuning.apply()
     exit(run(Array(CommandLine.arguments.dropFirst()), console: .standard()).rawValue)
   }
 

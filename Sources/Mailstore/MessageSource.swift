@@ -41,6 +41,13 @@ public protocol MessageSource: AnyObject, Sendable {
     _ keys: [UInt32], within limits: MessageSizeLimits
   ) throws -> (bodies: [UInt32: [UInt8]], unreadable: [UInt32: String])
 
+  /// `fetchReadable(_:within:)`, writing bodies larger than the policy's threshold to spool
+  /// files as they arrive, so no such message is ever held whole. Sources that cannot yet
+  /// spool read into memory (the default).
+  func fetchBodies(
+    _ keys: [UInt32], within limits: MessageSizeLimits, spooling policy: SpoolPolicy
+  ) throws -> (bodies: [UInt32: MessageBody], unreadable: [UInt32: String])
+
   /// Current flags of the messages whose flags changed since `modSeq`, or of every message
   /// when `modSeq` is nil or the source keeps no modification sequences.
   func flags(changedSince modSeq: UInt64?) throws -> [SourceFlags]
@@ -74,6 +81,13 @@ extension MessageSource {
 
   public func fetchReadable(_ keys: [UInt32]) throws -> (bodies: [UInt32: [UInt8]], unreadable: [UInt32: String]) {
     (try fetch(keys), [:])
+  }
+
+  public func fetchBodies(
+    _ keys: [UInt32], within limits: MessageSizeLimits, spooling policy: SpoolPolicy
+  ) throws -> (bodies: [UInt32: MessageBody], unreadable: [UInt32: String]) {
+    let (bodies, unreadable) = try fetchReadable(keys, within: limits)
+    return (bodies.mapValues { .inMemory($0) }, unreadable)
   }
 
   public func fetchReadable(

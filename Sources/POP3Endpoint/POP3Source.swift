@@ -89,6 +89,30 @@ public final class POP3Source: MessageSource, @unchecked Sendable {
     return (bodies, unreadable)
   }
 
+  /// `fetchReadable(_:within:)`, with a message listed above the spool threshold written
+  /// into a spool file as RETR delivers it.
+  public func fetchBodies(
+    _ keys: [UInt32], within limits: MessageSizeLimits, spooling policy: SpoolPolicy
+  ) throws -> (bodies: [UInt32: MessageBody], unreadable: [UInt32: String]) {
+    var keyOf: [Int: UInt32] = [:]
+    for key in keys { if let number = numbers[key] { keyOf[number] = key } }
+    var bodies: [UInt32: MessageBody] = [:]
+    var unreadable: [UInt32: String] = [:]
+    try client.retrieve(
+      keyOf.keys.sorted(), limit: { keyOf[$0].flatMap(limits.limit(for:)) },
+      oversized: { number, size in
+        guard let key = keyOf[number] else { return }
+        unreadable[key] = limits.reason(key: key, received: size)
+      },
+      spooler: { number in
+        guard let key = keyOf[number], policy.spools(size: limits.listedSizes[key] ?? 0) else { return nil }
+        return try MessageSpooler(directory: policy.directory)
+      },
+      spooled: { number, spool in if let key = keyOf[number] { bodies[key] = .spooled(spool) } },
+      body: { number, bytes in if let key = keyOf[number] { bodies[key] = .inMemory(bytes) } })
+    return (bodies, unreadable)
+  }
+
   /// POP3 has no flags.
   public func flags(changedSince modSeq: UInt64?) throws -> [SourceFlags] { [] }
 

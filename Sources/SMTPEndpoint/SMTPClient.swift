@@ -167,6 +167,12 @@ public final class SMTPClient: @unchecked Sendable {
   /// Uses BDAT when CHUNKING is offered (the bytes go unchanged), else DATA with
   /// dot-stuffing. Pipelines MAIL, RCPT and DATA when PIPELINING is offered.
   public func send(_ message: [UInt8], from sender: String, to recipients: [String]) throws -> Delivery {
+    try send(MessageBody.inMemory(message), from: sender, to: recipients)
+  }
+
+  /// `send`, for a body in memory or spooled: a spooled one is read from its file in chunks
+  /// (and dot-stuffed chunk by chunk for DATA), never held whole.
+  public func send(_ message: MessageBody, from sender: String, to recipients: [String]) throws -> Delivery {
     if let limit = extensions.sizeLimit, message.count > limit {
       let reply = SMTPReply(
         code: 552, enhancedCode: "5.3.4",
@@ -181,7 +187,7 @@ public final class SMTPClient: @unchecked Sendable {
     }
     var parameters = ""
     if extensions.has("SIZE") { parameters += " SIZE=\(message.count)" }
-    let eightBit = message.contains { $0 >= 0x80 }
+    let eightBit = try Self.hasEightBitBytes(message)
     if eightBit && extensions.has("8BITMIME") { parameters += " BODY=8BITMIME" }
     if eightBit && extensions.has("SMTPUTF8") && (sender + recipients.joined()).utf8.contains(where: { $0 >= 0x80 }) {
       parameters += " SMTPUTF8"
@@ -216,7 +222,7 @@ public final class SMTPClient: @unchecked Sendable {
     let finals: [SMTPReply]
     if chunking {
       try connection.send("BDAT \(message.count) LAST\r\n")
-      try connection.send(message, trace: .replaced("[\(message.count) bytes]"))
+      try sendChunks(of: message) { try connection.send($0, trace: $1) }
       try connection.flush()
       finals = try readDataReplies(accepted.count)
     } else {
@@ -227,8 +233,16 @@ public final class SMTPClient: @unchecked Sendable {
         try resetTransaction()
         return Delivery(replies: recipients.map { ($0, replies[$0]!) })
       }
-      let stuffed = DotStuffer.stuff(message)
-      try connection.send(stuffed, trace: .replaced("[\(message.count) bytes]"))
+      var stuffer = DotStuffingStream()
+      var stuffed: [UInt8] = []
+      try sendChunks(of: message) { chunk, trace in
+        stuffed.removeAll(keepingCapacity: true)
+        stuffer.stuff(chunk, into: &stuffed)
+        try connection.send(stuffed, trace: trace)
+      }
+      stuffed.removeAll()
+      stuffer.finish(into: &stuffed)
+      try connection.send(stuffed, trace: .omitted)
       try connection.flush()
       finals = try readDataReplies(accepted.count)
     }
@@ -236,6 +250,25 @@ public final class SMTPClient: @unchecked Sendable {
       replies[recipient] = account.dialect == .lmtp ? finals[index] : finals[0]
     }
     return Delivery(replies: recipients.map { ($0, replies[$0]!) })
+  }
+
+  /// Hands the message to `send` chunk by chunk, traced once as `[N bytes]`.
+  private func sendChunks(
+    of message: MessageBody, _ send: (UnsafeRawBufferPointer, TraceText) throws -> Void
+  ) throws {
+    var trace = TraceText.replaced("[\(message.count) bytes]")
+    try message.forEachChunk { chunk in
+      try send(chunk, trace)
+      trace = .omitted
+    }
+  }
+
+  private static func hasEightBitBytes(_ message: MessageBody) throws -> Bool {
+    var found = false
+    try message.forEachChunk { chunk in
+      if !found { found = chunk.contains { $0 >= 0x80 } }
+    }
+    return found
   }
 
   /// SMTP answers the data once; LMTP once per accepted recipient, in RCPT order.

@@ -50,19 +50,19 @@ public final class SMTPSink: MessageSink, @unchecked Sendable {
   public func inventory(skipping known: Set<UInt32>, visit: (StoredMessage) throws -> Void) throws {}
 
   public func store(_ messages: [MessageToStore]) throws -> [StoreOutcome] {
-    try messages.map { try deliver($0.bytes) }
+    try messages.map { try deliver($0.body) }
   }
 
   /// Sends one message, retrying recipients that got a 4xx after the configured pauses.
   /// Delivered to every recipient: stored. To some: stored, with the others' refusals.
   /// To none: refused, with the servers' words (a later run tries again).
-  private func deliver(_ bytes: [UInt8]) throws -> StoreOutcome {
+  private func deliver(_ body: MessageBody) throws -> StoreOutcome {
     let from: String
     var note: String?
     switch sender {
     case .fixed(let address): from = address
     case .returnPath(let orNull):
-      let field = MessageHeader.field("Return-Path", in: bytes)
+      let field = MessageHeader.field("Return-Path", in: body.headerBytes)
       if let field, let path = EnvelopeAddress.fromReturnPath(field) {
         from = path
       } else if let field {
@@ -86,7 +86,7 @@ public final class SMTPSink: MessageSink, @unchecked Sendable {
     var final: [(recipient: String, reply: SMTPReply)] = []
     for attempt in 0...retryDelays.count {
       if attempt > 0 { pause(retryDelays[attempt - 1]) }
-      let delivery = try client.send(bytes, from: from, to: pending)
+      let delivery = try client.send(body, from: from, to: pending)
       delivered += delivery.delivered
       final += delivery.permanentFailures
       pending = delivery.transientFailures

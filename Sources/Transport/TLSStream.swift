@@ -19,23 +19,7 @@ final class TLSStream: ByteStream {
   init(socket: SocketStream, host: String, options: TLSOptions, deadline: Deadline) throws {
     self.socket = socket
     let peer = socket.peer
-    guard let context = SSL_CTX_new(TLS_client_method()) else {
-      throw TransportError.handshakeFailed(peer: peer, reason: OpenSSLErrors.drain())
-    }
-    mf_SSL_CTX_set_min_proto_version(context, mf_TLS1_2_VERSION())
-    mf_SSL_CTX_set_mode(context, mf_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER() | mf_SSL_MODE_ENABLE_PARTIAL_WRITE())
-    // The handshake records the verification result instead of aborting, so a failure can
-    // be reported with the certificate's subject; `checkVerification` then refuses it.
-    SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
-    if let caFile = options.caFile {
-      if SSL_CTX_load_verify_locations(context, caFile, nil) != 1 {
-        SSL_CTX_free(context)
-        throw TransportError.handshakeFailed(
-          peer: peer, reason: "cannot load CA file \(caFile): \(OpenSSLErrors.drain())")
-      }
-    } else {
-      SSL_CTX_set_default_verify_paths(context)
-    }
+    let context = try TLSContextCache.context(caFile: options.caFile, peer: peer)
     guard let ssl = SSL_new(context) else {
       SSL_CTX_free(context)
       throw TransportError.handshakeFailed(peer: peer, reason: OpenSSLErrors.drain())

@@ -155,7 +155,7 @@ import Transport
     defer { try? FileManager.default.removeItem(atPath: (statePath as NSString).deletingLastPathComponent) }
     let content = try fillSource()
     // Same Message-ID, different content, already in the target.
-    let original = content["R&D"]![0].bytes
+    let original = try content["R&D"]![0].body.wholeBytes()
     let edited = Array(String(decoding: original, as: UTF8.self).replacingOccurrences(of: "Body", with: "Edited").utf8)
     let client = try target.connect()
     try client.create(client.mailboxName("R&D"), separator: ".")
@@ -173,7 +173,7 @@ import Transport
   @Test func defaultDedupNeverDropsSameMessageIDWithDifferentContent() throws {
     defer { try? FileManager.default.removeItem(atPath: (statePath as NSString).deletingLastPathComponent) }
     let content = try fillSource()
-    let original = content["R&D"]![0].bytes
+    let original = try content["R&D"]![0].body.wholeBytes()
     let edited = Array(String(decoding: original, as: UTF8.self).replacingOccurrences(of: "Body", with: "Edited").utf8)
     let client = try target.connect()
     try client.create(client.mailboxName("R&D"), separator: ".")

@@ -81,6 +81,7 @@ import Testing
       case .text(let bytes): return String(decoding: bytes, as: UTF8.self)
       case .secret(_, let traceAs): return traceAs
       case .literalData(let bytes): return "[\(bytes.count) bytes]"
+      case .spooledLiteral(let body): return "[\(body.count) bytes]"
       case .awaitContinuation: return ""
       }
     }.joined()

@@ -80,6 +80,22 @@ import Testing
   @Test func bareLineEndsBecomeCRLF() {
     #expect(stuffed("a\nb\rc\r\n.d\n") == "a\r\nb\r\nc\r\n..d\r\n.\r\n")
   }
+
+  /// A spooled message is stuffed chunk by chunk: every split gives the same bytes.
+  @Test func stuffingInChunksMatchesStuffingWhole() {
+    for text in ["Subject: x\r\n\r\n.\r\n..two\r\nmid.dot\r\n", "a\nb\rc\r\n.d\n", ".\r\r\n.", ""] {
+      let message = Array(text.utf8)
+      for size in 1...max(message.count, 1) {
+        var stream = DotStuffingStream()
+        var output: [UInt8] = []
+        for start in stride(from: 0, to: message.count, by: size) {
+          Array(message[start..<min(start + size, message.count)]).withUnsafeBytes { stream.stuff($0, into: &output) }
+        }
+        stream.finish(into: &output)
+        #expect(output == DotStuffer.stuff(message), "chunks of \(size) of \(text.debugDescription)")
+      }
+    }
+  }
 }
 
 /// Envelope addresses from untrusted headers never change the command they go into.
