@@ -71,16 +71,7 @@ final class FolderCopier {
     if !options.dryRun { try store.update(state) }
 
     let alteredEarlier = try store.alterations(folder: state.id).count
-    try takeInventory(state: state, sourceValidity: opened.validity, sinkFolder: sinkFolder)
-    try reconcilePending(state: state, sinkValidity: sinkFolder?.validity)
-
-    // What is new since the high-water mark, plus earlier failures, minus what is done.
-    var work = try source.keys(after: state.sourceLastUID)
-    for failure in try store.failures(folder: state.id) where failure.sourceUIDValidity == opened.validity {
-      work.append(failure.sourceUID)
-    }
-    let done = try store.doneUIDs(folder: state.id, sourceUIDValidity: opened.validity, above: 0)
-    work = Array(Set(work).subtracting(done)).sorted()
+    let work = try listWork(state: state, sourceValidity: opened.validity, sinkFolder: sinkFolder)
     let selected = select(try source.metadata(work).sorted { $0.key < $1.key })
     report.considered = selected.count
     events(
@@ -88,7 +79,7 @@ final class FolderCopier {
         source: plan.source.name, target: plan.targetName, toDo: selected.count,
         bytes: selected.reduce(0) { $0 + $1.size }))
 
-    var progress = Progress(lastUID: state.sourceLastUID, allUIDs: Set(work), filteredOut: report.filtered > 0)
+    var progress = Progress(lastUID: state.sourceLastUID, work: work, filteredOut: report.filtered > 0)
     let unlabelled = try leaveOutLabelled(selected, state: state, progress: &progress)
     let fitting = try refuseOversized(unlabelled, state: state, validity: opened.validity, progress: &progress)
     var batch: [SourceMessage] = []
@@ -154,28 +145,6 @@ final class FolderCopier {
   }
 
   // MARK: Batches
-
-  struct Progress {
-    var lastUID: UInt32
-    var allUIDs: Set<UInt32>
-    var finished: Set<UInt32> = []
-    var filteredOut: Bool
-
-    /// The highest UID such that every work UID up to it is finished (copied, duplicate or
-    /// failed and recorded). Filtered messages stop it: a later run without the filter must
-    /// still see them.
-    mutating func advance() -> UInt32? {
-      guard !filteredOut else { return nil }
-      let next = allUIDs.filter { $0 > lastUID }.sorted()
-      var moved = false
-      for uid in next {
-        guard finished.contains(uid) else { break }
-        lastUID = uid
-        moved = true
-      }
-      return moved ? lastUID : nil
-    }
-  }
 
   private func copyBatch(
     _ batch: [SourceMessage], state: FolderState, validity: UInt32, sinkFolder: SinkFolderState?,
