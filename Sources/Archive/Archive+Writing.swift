@@ -152,7 +152,7 @@ extension Archive {
         if file.dataLength > 0 && file.dataLength + member.count / 3 > segmentLimit {
           file = try startNextFile(after: file, folder: current)
         }
-        let compressed = try GzipWriter.compress(member, level: compressionLevel)
+        let compressed = try ParallelGzip.compress(member, level: compressionLevel)
         let dataPath = try layout.dataPath(directory: current.directory, file: file.name)
         try appendDurably(
           compressed, to: dataPath, committedLength: file.dataLength, crashPoints: (.insideMember, .afterDataWrite))
