@@ -22,6 +22,8 @@ final class FolderCopier {
   var ledger: LabelLedger?
   /// The job's `--max-rate` bucket, shared with the other workers.
   var rate: RateLimiter?
+  /// For a delivery sink (SMTP, LMTP): the sessions a group of messages is delivered over.
+  var delivery: DeliverySessions?
 
   init(
     plan: PlannedFolder, source: any MessageSource, sink: any MessageSink, store: CheckpointStore, run: Int64,
@@ -218,18 +220,17 @@ final class FolderCopier {
     }
 
     // Intent first, then the sink, then the commit (docs/checkpoint.md). A sink that
-    // cannot be searched afterwards (SMTP, LMTP) gets one message per transaction, so at
-    // most one message is ever in doubt.
+    // cannot be searched afterwards (SMTP, LMTP) gets one message per transaction, a group
+    // of them over as many sessions at once, so at most one group is ever in doubt.
     var counts = (copied: 0, refused: 0)
     if sink.isSearchable {
       try storeAndCommit(
         toCopy, state: state, validity: validity, sinkFolder: sinkFolder, progress: &progress,
         counts: &counts)
     } else {
-      for item in toCopy {
-        try storeAndCommit(
-          [item], state: state, validity: validity, sinkFolder: sinkFolder, progress: &progress,
-          counts: &counts)
+      for group in deliveryGroups(toCopy) {
+        try deliverGroup(
+          group, state: state, validity: validity, sinkFolder: sinkFolder, progress: &progress, counts: &counts)
       }
     }
     events(
@@ -238,7 +239,7 @@ final class FolderCopier {
         bytes: toCopy.reduce(0) { $0 + $1.bytes.count }))
   }
 
-  private func storeAndCommit(
+  func storeAndCommit(
     _ toCopy: [(message: SourceMessage, record: MessageRecord, bytes: [UInt8])], state: FolderState,
     validity: UInt32, sinkFolder: SinkFolderState?, progress: inout Progress, counts: inout (copied: Int, refused: Int)
   ) throws {
@@ -255,7 +256,7 @@ final class FolderCopier {
     }
     let outcomes: [StoreOutcome]
     do {
-      outcomes = try sink.store(outgoing, origins: origins)
+      outcomes = try storeOutgoing(outgoing, origins: origins)
     } catch  where !sink.isSearchable && ErrorClass.isThrottling(error) {
       // A delivery refused as throttling (421, 451 at MAIL FROM) was not accepted: nothing
       // is in doubt, so the message is not "in flight" for the next attempt.
