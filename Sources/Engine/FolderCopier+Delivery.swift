@@ -10,7 +10,9 @@ extension FolderCopier {
   /// recorded as in flight before it is sent and committed after, so a stop leaves at most
   /// one group in doubt.
   func deliveryGroups(_ toCopy: [Outgoing]) -> [[Outgoing]] {
-    let size = delivery?.count ?? 1
+    // As many as there are sessions: opened here, so a server that refuses more
+    // connections shrinks the groups instead of leaving a group without sessions.
+    let size = delivery.map { $0.sessions(main: sink, wanted: $0.count, folder: report.target).count } ?? 1
     return stride(from: 0, to: toCopy.count, by: size).map { Array(toCopy[$0..<min($0 + size, toCopy.count)]) }
   }
 
@@ -22,7 +24,7 @@ extension FolderCopier {
     }
     let sessions = delivery.sessions(main: sink, wanted: outgoing.count, folder: report.target)
     guard sessions.count == outgoing.count else {
-      // Fewer sessions than messages (the server refused more): one after another.
+      // Not reached: groups are never larger than the sessions open.
       return try sink.store(outgoing, origins: origins)
     }
     let results = delivery.deliver(outgoing, origins: origins, over: sessions)
