@@ -165,7 +165,7 @@ extension Archive {
         let dataPath = try layout.dataPath(directory: current.directory, file: file.name)
         let batchStart = file.dataLength
         if !member.isEmpty {
-          let compressed = try GzipWriter.compress(member, level: compressionLevel)
+          let compressed = try ParallelGzip.compress(member, level: compressionLevel)
           try appendDurably(
             compressed, to: dataPath, committedLength: file.dataLength, crashPoints: (.insideMember, .afterDataWrite))
           for (index, message, blob) in pendingStored {

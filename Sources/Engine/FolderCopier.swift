@@ -22,6 +22,8 @@ final class FolderCopier {
   var ledger: LabelLedger?
   /// The job's `--max-rate` bucket, shared with the other workers.
   var rate: RateLimiter?
+  /// For a delivery sink (SMTP, LMTP): the sessions a group of messages is delivered over.
+  var delivery: DeliverySessions?
 
   init(
     plan: PlannedFolder, source: any MessageSource, sink: any MessageSink, store: CheckpointStore, run: Int64,
@@ -71,16 +73,7 @@ final class FolderCopier {
     if !options.dryRun { try store.update(state) }
 
     let alteredEarlier = try store.alterations(folder: state.id).count
-    try takeInventory(state: state, sourceValidity: opened.validity, sinkFolder: sinkFolder)
-    try reconcilePending(state: state, sinkValidity: sinkFolder?.validity)
-
-    // What is new since the high-water mark, plus earlier failures, minus what is done.
-    var work = try source.keys(after: state.sourceLastUID)
-    for failure in try store.failures(folder: state.id) where failure.sourceUIDValidity == opened.validity {
-      work.append(failure.sourceUID)
-    }
-    let done = try store.doneUIDs(folder: state.id, sourceUIDValidity: opened.validity, above: 0)
-    work = Array(Set(work).subtracting(done)).sorted()
+    let work = try listWork(state: state, sourceValidity: opened.validity, sinkFolder: sinkFolder)
     let selected = select(try source.metadata(work).sorted { $0.key < $1.key })
     report.considered = selected.count
     events(
@@ -88,7 +81,7 @@ final class FolderCopier {
         source: plan.source.name, target: plan.targetName, toDo: selected.count,
         bytes: selected.reduce(0) { $0 + $1.size }))
 
-    var progress = Progress(lastUID: state.sourceLastUID, allUIDs: Set(work), filteredOut: report.filtered > 0)
+    var progress = Progress(lastUID: state.sourceLastUID, work: work, filteredOut: report.filtered > 0)
     let unlabelled = try leaveOutLabelled(selected, state: state, progress: &progress)
     let fitting = try refuseOversized(unlabelled, state: state, validity: opened.validity, progress: &progress)
     var batch: [SourceMessage] = []
@@ -156,28 +149,6 @@ final class FolderCopier {
   }
 
   // MARK: Batches
-
-  struct Progress {
-    var lastUID: UInt32
-    var allUIDs: Set<UInt32>
-    var finished: Set<UInt32> = []
-    var filteredOut: Bool
-
-    /// The highest UID such that every work UID up to it is finished (copied, duplicate or
-    /// failed and recorded). Filtered messages stop it: a later run without the filter must
-    /// still see them.
-    mutating func advance() -> UInt32? {
-      guard !filteredOut else { return nil }
-      let next = allUIDs.filter { $0 > lastUID }.sorted()
-      var moved = false
-      for uid in next {
-        guard finished.contains(uid) else { break }
-        lastUID = uid
-        moved = true
-      }
-      return moved ? lastUID : nil
-    }
-  }
 
   private func copyBatch(
     _ batch: [SourceMessage], state: FolderState, validity: UInt32, sinkFolder: SinkFolderState?,
@@ -251,18 +222,17 @@ final class FolderCopier {
     }
 
     // Intent first, then the sink, then the commit (docs/checkpoint.md). A sink that
-    // cannot be searched afterwards (SMTP, LMTP) gets one message per transaction, so at
-    // most one message is ever in doubt.
+    // cannot be searched afterwards (SMTP, LMTP) gets one message per transaction, a group
+    // of them over as many sessions at once, so at most one group is ever in doubt.
     var counts = (copied: 0, refused: 0)
     if sink.isSearchable {
       try storeAndCommit(
         toCopy, state: state, validity: validity, sinkFolder: sinkFolder, progress: &progress,
         counts: &counts)
     } else {
-      for item in toCopy {
-        try storeAndCommit(
-          [item], state: state, validity: validity, sinkFolder: sinkFolder, progress: &progress,
-          counts: &counts)
+      for group in deliveryGroups(toCopy) {
+        try deliverGroup(
+          group, state: state, validity: validity, sinkFolder: sinkFolder, progress: &progress, counts: &counts)
       }
     }
     events(
@@ -271,7 +241,7 @@ final class FolderCopier {
         bytes: toCopy.reduce(0) { $0 + $1.bytes.count }))
   }
 
-  private func storeAndCommit(
+  func storeAndCommit(
     _ toCopy: [(message: SourceMessage, record: MessageRecord, bytes: MessageBody)], state: FolderState,
     validity: UInt32, sinkFolder: SinkFolderState?, progress: inout Progress, counts: inout (copied: Int, refused: Int)
   ) throws {
@@ -288,7 +258,7 @@ final class FolderCopier {
     }
     let outcomes: [StoreOutcome]
     do {
-      outcomes = try sink.store(outgoing, origins: origins)
+      outcomes = try storeOutgoing(outgoing, origins: origins)
     } catch  where !sink.isSearchable && ErrorClass.isThrottling(error) {
       // A delivery refused as throttling (421, 451 at MAIL FROM) was not accepted: nothing
       // is in doubt, so the message is not "in flight" for the next attempt.

@@ -237,13 +237,18 @@ public final class Migration: @unchecked Sendable {
           copier!.volume = volume
           copier!.rate = rate
           copier!.ledger = ledger
+          if !pair!.sink.isSearchable && options.deliverySessions > 1 {
+            copier!.delivery = DeliverySessions(count: options.deliverySessions, connect: connectSink)
+          }
           var report = try copier!.copy()
+          copier!.delivery?.close()
           report.addCommitted(of: earlier)
           events(.folderFinished(report))
           results.add(report)
           break
         } catch {
           if let copier { earlier.addCommitted(of: copier.report) }
+          copier?.delivery?.abandon()
           pair?.source.abandon()
           pair?.sink.abandon()
           pair = nil

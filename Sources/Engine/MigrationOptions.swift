@@ -22,6 +22,9 @@ public struct MigrationOptions: Sendable {
   public var before: Int64?
   public var maxSize: UInt64?
   public var connections = 4
+  /// Sessions a delivery sink (SMTP, LMTP) delivers over at once within a folder: up to
+  /// this many messages are in flight, each in its own transaction (docs/checkpoint.md).
+  public var deliverySessions = 4
   public var dryRun = false
   /// Carry flag changes made in the source since the last run to copies made earlier.
   public var syncFlags = false

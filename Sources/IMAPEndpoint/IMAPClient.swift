@@ -287,7 +287,9 @@ public final class IMAPClient: @unchecked Sendable {
     tagCounter += 1
     let tag = "M\(tagCounter)"
     let encoded = encoder.encode(command, tag: tag)
-    // One trace line per stretch sent without waiting, with secrets and literals replaced.
+    // One trace line per stretch sent without waiting, with secrets and literals replaced;
+    // rendered only when a trace is kept (for long UID sets it costs more than the sending).
+    let tracing = connection.trace != nil
     var traced = ""
     func recordTrace() {
       if traced.hasSuffix("\\r\\n") { traced.removeLast(4) }
@@ -297,13 +299,13 @@ public final class IMAPClient: @unchecked Sendable {
     for segment in encoded.segments {
       switch segment {
       case .text(let bytes):
-        traced += ProtocolTrace.render(bytes)
+        if tracing { traced += ProtocolTrace.render(bytes) }
         try connection.send(bytes, trace: .omitted)
       case .secret(let bytes, let traceAs):
-        traced += traceAs
+        if tracing { traced += traceAs }
         try connection.send(bytes, trace: .omitted)
       case .literalData(let bytes):
-        traced += "[\(bytes.count) bytes]"
+        if tracing { traced += "[\(bytes.count) bytes]" }
         try connection.send(bytes, trace: .omitted)
       case .spooledLiteral(let body):
         traced += "[\(body.count) bytes]"

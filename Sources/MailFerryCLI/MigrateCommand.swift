@@ -92,7 +92,7 @@ struct MigrateCommand: Subcommand {
     ProfileDefaults.apply(
       source: sides.sourceProfile, target: sides.targetProfile, to: &options,
       connectionsGiven: arguments.value("connections") != nil, targetDelivers: sides.target.delivers,
-      console: console)
+      deliverySessionsGiven: arguments.value("delivery-sessions") != nil, console: console)
     if sides.source.isPOP3 {
       // A maildrop has one folder; the target URL's folder (default INBOX) receives it.
       let folder = sides.target.folder
@@ -227,6 +227,7 @@ struct MigrateCommand: Subcommand {
       options.maxSize = bytes
     }
     options.connections = try arguments.count("connections", default: 4, command: name)
+    options.deliverySessions = try arguments.count("delivery-sessions", default: 4, command: name)
     if arguments.flag("verify") && arguments.flag("no-verify") {
       throw UsageError(command: name, message: "'--verify' and '--no-verify' cannot be used together")
     }

@@ -7,7 +7,7 @@ import Providers
 enum ProfileDefaults {
   static func apply(
     source: Profile?, target: Profile?, to options: inout MigrationOptions, connectionsGiven: Bool,
-    targetDelivers: Bool = false, console: Console
+    targetDelivers: Bool = false, deliverySessionsGiven: Bool = false, console: Console
   ) {
     if let source {
       options.naming.skip += source.folders.skip
@@ -36,6 +36,11 @@ enum ProfileDefaults {
         options.dailyVolumeLimits.append(
           .init(direction: .upload, limit: .init(value: UInt64(bytes), origin: origin(target, "upload limit"))))
       }
+    }
+    if targetDelivers, !deliverySessionsGiven, let target, let cap = target.limit(.connections),
+      cap < options.deliverySessions
+    {
+      options.deliverySessions = max(1, Int(cap))
     }
     let caps = [source, target].compactMap { profile in
       profile.flatMap { profile in profile.limit(.connections).map { (profile, Int($0)) } }

@@ -21,6 +21,11 @@ struct SMTPSessionOptions {
     .init(
       name: "defer-wait", valueName: "SECONDS",
       help: "SMTP/LMTP target: first pause before such a retry, doubled each time (default 10)."),
+    .init(
+      name: "delivery-sessions", valueName: "N",
+      help:
+        "SMTP/LMTP target: messages delivered at once, each in its own session (default 4, at most the "
+        + "provider's connection limit)."),
   ]
 
   let server: ServerOptions

@@ -180,10 +180,12 @@ import Transport
       "--source-password-file", "\(directory)/source.pw",
       "--target-oauth-token-command", tokens.tokenCommand(for: target.name),
       "--rcpt", PostfixServer.address(of: target.name), "--state", "\(directory)/state.sqlite", "--connections", "1",
+      "--delivery-sessions", "2",
     ])
     #expect(run.status == .success, "\(run.err)")
-    // The check login (a refused token, then a fresh one) and the worker's session.
-    #expect(tokens.issuedCount(for: target.name) == 3)
+    // The check login (a refused token, then a fresh one), the worker's session and its
+    // second delivery session.
+    #expect(tokens.issuedCount(for: target.name) == 4)
     try postfix.waitForEmptyQueue(timeout: 30)
     let inbox = try self.client(target)
     defer { inbox.logout() }

@@ -137,6 +137,29 @@ import Transport
     #expect(given.throttling.maxRate == RateLimit(amount: 5, unit: .messages))
   }
 
+  @Test func aConnectionLimitCapsTheDeliverySessionsUnlessTheyAreGiven() throws {
+    let directory = NSTemporaryDirectory() + "mailferry-sessions-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let twoConnections = #""connections": {"value": 2, "source": "https://example.org/test"}"#
+    let environment = try configWithProfile(twoConnections, in: directory)
+    let catalog = ProfileCatalog(directories: [environment["XDG_CONFIG_HOME"]! + "/mailferry/profiles"])
+    let tight = try #require(catalog["tight"])
+    let quiet = Console(out: { _ in }, err: { _ in }, isTerminal: false)
+    var delivery = MigrationOptions()
+    ProfileDefaults.apply(
+      source: nil, target: tight, to: &delivery, connectionsGiven: false, targetDelivers: true, console: quiet)
+    #expect(delivery.deliverySessions == 2)
+    var given = MigrationOptions()
+    given.deliverySessions = 6
+    ProfileDefaults.apply(
+      source: nil, target: tight, to: &given, connectionsGiven: false, targetDelivers: true,
+      deliverySessionsGiven: true, console: quiet)
+    #expect(given.deliverySessions == 6)
+    var mailbox = MigrationOptions()
+    ProfileDefaults.apply(source: nil, target: tight, to: &mailbox, connectionsGiven: false, console: quiet)
+    #expect(mailbox.deliverySessions == MigrationOptions().deliverySessions, "only a delivery target is capped")
+  }
+
   /// A profile with the given limits in a private XDG_CONFIG_HOME, for the built binary.
   func configWithProfile(_ limits: String, in directory: String) throws -> [String: String] {
     let profiles = "\(directory)/config/mailferry/profiles"
