@@ -56,7 +56,9 @@ struct MigrateCommand: Subcommand {
           + "label) or keywords (one copy, its labels as keywords).",
         choices: ["folders", "first", "keywords"]),
       .init(
-        name: "connections", valueName: "N", help: "Folders copied in parallel, one connection pair each (default 4, fewer where the provider profile limits it)."),
+        name: "connections", valueName: "N",
+        help:
+          "Folders copied in parallel, one connection pair each (default 4, fewer where a provider profile limits it)."),
       .init(
         name: "batch", valueName: "N",
         help: "Messages per fetch and append batch, and per checkpoint commit (default 50)."),
