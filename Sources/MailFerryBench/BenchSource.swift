@@ -19,9 +19,10 @@ struct BenchSource {
 
   /// Creates a user on `server` and fills `folders` with `count` messages from `message`,
   /// spread evenly, each with `MessageAttributes`' flags and date, in MULTIAPPEND batches of
-  /// at most 100 messages or 8 MB. Prints how long it took.
+  /// at most `batchCount` messages or 8 MB. Prints how long it took.
   static func populate(
-    _ name: String, server: DovecotServer, folders: [String], count: Int, message: (Int) -> [UInt8]
+    _ name: String, server: DovecotServer, folders: [String], count: Int, batchCount: Int = 100,
+    message: (Int) -> [UInt8]
   ) throws -> BenchSource {
     let user = try server.createUser(name)
     let account = IMAPAccount(
@@ -44,7 +45,7 @@ struct BenchSource {
           bytes += bytesOfMessage.count
           batchBytes += bytesOfMessage.count
           batch.append(MessageAttributes.toStore(bytesOfMessage, number: serial))
-          if batch.count == 100 || batchBytes >= 8 << 20 || number == share - 1 {
+          if batch.count == batchCount || batchBytes >= 8 << 20 || number == share - 1 {
             try client.append(batch, to: MailboxName(folder))
             batch = []
             batchBytes = 0

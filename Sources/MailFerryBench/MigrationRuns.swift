@@ -9,6 +9,11 @@ func seconds(_ duration: Duration) -> Double {
   Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
+/// How long a whole section took (populating, every run and every check), for planning runs.
+func printSectionTime(_ name: String, since start: ContinuousClock.Instant) {
+  print("[section \(name) took " + String(format: "%.0f s]", seconds(ContinuousClock.now - start)))
+}
+
 /// What one tool's run measured, printed as one row.
 struct RunFigures {
   var messages: Int

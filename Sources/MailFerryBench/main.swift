@@ -12,7 +12,7 @@ import Transport
 //
 //   mailferry-bench [--messages N] [--pop3-messages N] [--sizemix-messages N] [--rounds R]
 //                   [--corpus standard,sizemix] [--slow-link-messages N] [--slow-link-kbps K]
-//                   [--noop-messages N]
+//                   [--noop-messages N] [--noop-mbsync 1]
 //                   [--only fetch,migrate,noop,slowlink,verify,backup,pop3,parser]
 
 // An option given twice takes its last value (`make bench-quick BENCH_ARGS=…` overrides).
@@ -150,6 +150,7 @@ let totalBytes = standard.bytes
 }
 
 if runs("fetch") {
+  let sectionStart = ContinuousClock.now
   print("")
   print("fetch every message of the account over IMAPS from the local Dovecot:")
   let raw = try measure("baseline: raw UID FETCH 1:*") { try rawFetch() }
@@ -171,6 +172,7 @@ if runs("fetch") {
   if let raw, let deflate {
     print(String(format: "mailferry with DEFLATE / baseline: %.0f%%", deflate / raw * 100))
   }
+  printSectionTime("fetch", since: sectionStart)
 }
 
 // MARK: Migration
@@ -184,6 +186,7 @@ defer { targetServer.stop() }
 var peakOfLastRunKB: Int?
 
 if runs("verify") {
+  let sectionStart = ContinuousClock.now
   print("")
   print("what reading stored copies back costs: migrate (2 connections) and back up (gzip 6), one round each:")
   for verify: MigrationOptions.VerifyMode in [.off, .automatic, .at(.content)] {
@@ -197,10 +200,12 @@ if runs("verify") {
   for verify: MigrationOptions.VerifyMode in [.off, .automatic, .at(.header), .at(.content)] {
     try backupOnce(server: server, account: account, password: user.password, level: 6, verify: verify)
   }
+  printSectionTime("verify", since: sectionStart)
 }
 /// The peak memory of the CLI's default run on the standard corpus, for the no-op section.
 var standardPeakKB: Int?
 if runs("migrate") {
+  let sectionStart = ContinuousClock.now
   if corpora.contains("standard") {
     standardPeakKB = try runMigrateSection(standard, targetServer: targetServer, withEngine: true)
   }
@@ -210,16 +215,21 @@ if runs("migrate") {
       message: SizeMixMail(seed: 7).message(number:))
     try runMigrateSection(sizeMix, targetServer: targetServer, withEngine: false)
   }
+  printSectionTime("migrate", since: sectionStart)
 }
 if runs("noop") {
+  let sectionStart = ContinuousClock.now
   try runNoopSection(
     server: server, targetServer: targetServer, messages: option("--noop-messages", default: 100_000),
-    smallerPeakKB: standardPeakKB)
+    smallerRun: standardPeakKB.map { (messageCount, $0) }, withMbsync: option("--noop-mbsync", default: 0) == 1)
+  printSectionTime("noop", since: sectionStart)
 }
 if runs("slowlink") {
+  let sectionStart = ContinuousClock.now
   try runSlowLinkSection(
     server: server, targetServer: targetServer, messages: option("--slow-link-messages", default: 1000),
     rate: option("--slow-link-kbps", default: 4000) * 1000)
+  printSectionTime("slowlink", since: sectionStart)
 }
 
 @MainActor func measureOnce(_ name: String, _ body: () throws -> (messages: Int, bytes: Int)?) rethrows -> Double? {
@@ -239,19 +249,24 @@ if runs("slowlink") {
 // MARK: Backup
 
 if runs("backup") {
+  let sectionStart = ContinuousClock.now
   try runBackupBenchmark(
     server: server, account: account, password: user.password, messages: messageCount, bytes: totalBytes)
+  printSectionTime("backup", since: sectionStart)
 }
 
 // MARK: POP3
 
 if runs("pop3") {
+  let sectionStart = ContinuousClock.now
   try runPOP3Benchmark(server: server, corpus: corpus, count: option("--pop3-messages", default: 5000), rounds: rounds)
+  printSectionTime("pop3", since: sectionStart)
 }
 
 // MARK: Parser alone
 
 if runs("parser") {
+  let sectionStart = ContinuousClock.now
 
   let parserInput: [UInt8] = {
     var bytes: [UInt8] = []
@@ -283,4 +298,5 @@ if runs("parser") {
     String(
       format: "\nresponse parser alone: %.0f MB/s over %d FETCH responses (bodies handed out in place, not copied)",
       Double(parserInput.count * rounds) / 1e6 / parseSeconds, 2000))
+  printSectionTime("parser", since: sectionStart)
 }
