@@ -24,7 +24,7 @@ struct AccountSnapshot {
   /// BODY.PEEK[])` per folder, each body hashed. `digest` turns a message's bytes into the
   /// value compared (SHA-256 of the bytes by default).
   static func read(
-    _ account: IMAPAccount, password: String, digest: ([UInt8]) -> SHA256Digest? = { SHA256Hasher.hash($0) }
+    _ account: IMAPAccount, password: String, digest: ([UInt8]) -> SHA256Digest = { SHA256Hasher.hash($0) }
   ) throws -> AccountSnapshot {
     let client = try IMAPClient.connect(account)
     defer { client.logout() }
@@ -47,8 +47,7 @@ struct AccountSnapshot {
         onData: { data in
           guard case .fetch(let fetch) = data, fetch.uid != nil else { return }
           let flags = (fetch.flags ?? []).filter { $0.caseInsensitiveCompare("\\Recent") != .orderedSame }.sorted()
-          // An unreadable body gets a digest no copy can match, so it shows as a difference.
-          let hashed = digest(body) ?? SHA256Hasher.hash(Array("unmatched \(body.count)".utf8))
+          let hashed = digest(body)
           messages[
             MessageFingerprint(digest: hashed, flags: flags, date: fetch.internalDate?.secondsSince1970), default: 0] +=
             1
