@@ -1,7 +1,7 @@
 # MailFerry: the commands the README and CI use.
 SWIFT_FLAGS = -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 
-.PHONY: all build install test-install demo test test-slurm bench fuzz lint clean
+.PHONY: all build install test-install demo test test-slurm bench bench-quick bench-build fuzz lint clean
 
 all: build
 
@@ -66,13 +66,24 @@ test-slurm:
 	swift build --build-tests $(SWIFT_FLAGS)
 	MAILFERRY_SLURM_TESTS=1 scripts/run-tests --filter SlurmBatchTests
 
-# Benchmarks against a private Dovecot, side by side with a raw client and mbsync.
-# BENCH_ARGS="--messages 2000 --rounds 1" for a quick run.
-bench:
+# Benchmarks against private Dovecots, side by side with a raw client, a minimal TLS
+# client (the limit), mbsync, imapsync, mpop, getmail and fetchmail; every copy checked by
+# a verifier (docs/benchmarks.md). The full run takes about half an hour on two cores.
+# BENCH_ARGS="--only migrate --corpus sizemix" and the like run parts of it.
+bench: bench-build
+	stdbuf -oL .build/release/mailferry-bench $(BENCH_ARGS)
+
+# Every section on small inputs, in a few minutes: 2,000 messages, one round, a size mix
+# of 1,000, a 10,000-message no-op, 300 messages through the slow link.
+QUICK_ARGS = --messages 2000 --rounds 1 --sizemix-messages 1000 --noop-messages 10000 \
+  --slow-link-messages 300 --pop3-messages 500
+bench-quick: bench-build
+	stdbuf -oL .build/release/mailferry-bench $(QUICK_ARGS) $(BENCH_ARGS)
+
+bench-build:
 	scripts/install-test-deps --bench
 	swift build -c release --product mailferry $(SWIFT_FLAGS)
 	swift build -c release --product mailferry-bench $(SWIFT_FLAGS)
-	stdbuf -oL .build/release/mailferry-bench $(BENCH_ARGS)
 
 # A longer run of the parser fuzzers than the test suite's.
 fuzz:

@@ -15,6 +15,7 @@ import Transport
 @MainActor func runPOP3Benchmark(server: DovecotServer, corpus: SyntheticMail, count: Int, rounds: Int) throws {
   let user = try server.createUser("pop3bench")
   var bytes = 0
+  var deliveries = DeliveryVerifier()
   do {
     let client = try IMAPClient.connect(
       IMAPAccount(
@@ -25,6 +26,7 @@ import Transport
     for number in 0..<count {
       let message = corpus.message(number: 9_000_000 + number)
       bytes += message.count
+      deliveries.add(original: message)
       batch.append(MessageToStore(bytes: message))
       if batch.count == 100 || number == count - 1 {
         try client.append(batch, to: MailboxName("INBOX"))
@@ -59,15 +61,37 @@ import Transport
   }
   print("")
   print("the same maildrop delivered by LMTP into another account on that Dovecot, one round each:")
-  let mailferryTarget = try server.createUser("lmtpmf")
-  _ = try measureOnce("mailferry migrate POP3 to LMTP") {
-    try mailferryToLMTP(server: server, user: user, recipient: mailferryTarget.name, bytes: bytes)
+  /// Times one delivery run into a fresh account and checks what arrived.
+  func deliver(
+    _ name: String, prefix: String,
+    _ body: (DovecotServer.User) throws -> (messages: Int, bytes: Int)?
+  ) throws -> Double? {
+    let target = try server.createUser(prefix)
+    let start = ContinuousClock.now
+    guard let result = try body(target) else { return nil }
+    var figures = RunFigures(
+      messages: result.messages, bytes: result.bytes, seconds: seconds(ContinuousClock.now - start))
+    figures.correctness = deliveries.verify(server: server, user: target.name, password: target.password)
+    figures.print(name)
+    return figures.rate
+  }
+  let mailferryRate = try deliver("mailferry migrate POP3 to LMTP", prefix: "lmtpmf") { target in
+    try mailferryToLMTP(server: server, user: user, recipient: target.name, bytes: bytes)
   }
   if Subprocess.exists("getmail") {
-    let getmailTarget = try server.createUser("lmtpgm")
-    _ = try measureOnce("peer: getmail POP3 to LMTP") {
-      try getmailToLMTP(server: server, user: user, recipient: getmailTarget.name, bytes: bytes)
+    _ = try deliver("peer: getmail POP3 to LMTP", prefix: "lmtpgm") { target in
+      try getmailToLMTP(server: server, user: user, recipient: target.name, bytes: bytes)
     }
+  }
+  if Subprocess.exists("fetchmail") {
+    let fetchmailRate = try deliver("peer: fetchmail POP3 to LMTP", prefix: "lmtpfm") { target in
+      try fetchmailToLMTP(server: server, user: user, recipient: target.name, bytes: bytes)
+    }
+    if let mailferryRate, let fetchmailRate {
+      print(String(format: "\nmailferry POP3 to LMTP / fetchmail: %.1f (goal >= 10)", mailferryRate / fetchmailRate))
+    }
+  } else {
+    print("peer: fetchmail not run (scripts/install-test-deps --bench installs it)")
   }
 }
 
@@ -160,11 +184,11 @@ private func getmailToLMTP(
     print("  getmail failed: \(result.stderr.prefix(300))")
     return nil
   }
-  return (try messageCount(server: server, user: recipient), bytes)
+  return (try deliveredCount(server: server, user: recipient), bytes)
 }
 
 /// Messages in a Dovecot account's INBOX, by doveadm.
-private func messageCount(server: DovecotServer, user: String) throws -> Int {
+func deliveredCount(server: DovecotServer, user: String) throws -> Int {
   let output = try server.doveadm(["mailbox", "status", "-u", user, "messages", "INBOX"])
   return Int(output.split(separator: "=").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
 }

@@ -10,60 +10,44 @@ import Transport
 // mailferry-bench: measures MailFerry against a baseline on a private Dovecot it starts
 // itself. Prints figures; asserts nothing. See docs/benchmarks.md.
 //
-//   mailferry-bench [--messages N] [--pop3-messages N] [--rounds R] [--only fetch,migrate,verify,backup,pop3,parser]
+//   mailferry-bench [--messages N] [--pop3-messages N] [--sizemix-messages N] [--rounds R]
+//                   [--corpus standard,sizemix] [--slow-link-messages N] [--slow-link-kbps K]
+//                   [--noop-messages N] [--noop-mbsync 1]
+//                   [--only fetch,migrate,noop,slowlink,verify,backup,pop3,parser]
 
+// An option given twice takes its last value (`make bench-quick BENCH_ARGS=…` overrides).
 let arguments = CommandLine.arguments
 func option(_ name: String, default value: Int) -> Int {
-  guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count, let number = Int(arguments[index + 1])
+  guard let index = arguments.lastIndex(of: name), index + 1 < arguments.count, let number = Int(arguments[index + 1])
   else { return value }
   return number
+}
+func listOption(_ name: String) -> Set<String>? {
+  arguments.lastIndex(of: name).flatMap { index in
+    index + 1 < arguments.count ? Set(arguments[index + 1].split(separator: ",").map(String.init)) : nil
+  }
 }
 let messageCount = option("--messages", default: 10000)
 let rounds = option("--rounds", default: 3)
 /// The sections to run (`--only a,b`); all by default.
-let sections: Set<String>? = arguments.firstIndex(of: "--only").flatMap { index in
-  index + 1 < arguments.count ? Set(arguments[index + 1].split(separator: ",").map(String.init)) : nil
-}
+let sections = listOption("--only")
 func runs(_ section: String) -> Bool { sections?.contains(section) ?? true }
+/// The corpora the migrate section copies (`--corpus standard,sizemix`); both by default.
+let corpora = listOption("--corpus") ?? ["standard", "sizemix"]
 
 print("mailferry-bench: \(messageCount) messages, best of \(rounds) rounds")
 let server = try DovecotServer(flavor: .standard)
 defer { server.stop() }
-let user = try server.createUser("bench")
-let account = IMAPAccount(
-  host: server.host, port: server.imapsPort, user: user.name, security: .implicitTLS,
-  tls: TLSOptions(caFile: server.caFile), compress: false)
 
 // MARK: Data
 
 let folders = ["INBOX", "Archive/2023", "Archive/2024", "Lists/swift-dev"]
 let corpus = SyntheticMail(seed: 42)
-let populateStart = ContinuousClock.now
-var totalBytes = 0
-do {
-  let client = try IMAPClient.connect(account)
-  try client.login(.password(user.password))
-  for (index, folder) in folders.enumerated() {
-    try client.create(MailboxName(folder), separator: "/")
-    let share = messageCount / folders.count + (index < messageCount % folders.count ? 1 : 0)
-    var batch: [MessageToStore] = []
-    for number in 0..<share {
-      let message = corpus.message(number: index * 1_000_000 + number)
-      totalBytes += message.count
-      batch.append(MessageToStore(bytes: message, flags: number % 3 == 0 ? [] : ["\\Seen"]))
-      if batch.count == 100 || number == share - 1 {
-        try client.append(batch, to: MailboxName(folder))
-        batch = []
-      }
-    }
-  }
-  client.logout()
-}
-let populateSeconds = seconds(ContinuousClock.now - populateStart)
-print(
-  String(
-    format: "populated %d messages, %.1f MB, in %.1f s (MULTIAPPEND of 100: %.0f msg/s)", messageCount,
-    Double(totalBytes) / 1e6, populateSeconds, Double(messageCount) / populateSeconds))
+let standard = try BenchSource.populate(
+  "standard", server: server, folders: folders, count: messageCount, message: corpus.message(number:))
+let user = standard.user
+let account = standard.account
+let totalBytes = standard.bytes
 
 // MARK: Contestants
 
@@ -145,10 +129,6 @@ print(
 
 // MARK: Measurement
 
-func seconds(_ duration: Duration) -> Double {
-  Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
 @MainActor func measure(_ name: String, _ body: () throws -> (messages: Int, bytes: Int)?) rethrows -> Double? {
   var best = Double.infinity
   var result: (messages: Int, bytes: Int)?
@@ -170,6 +150,7 @@ func seconds(_ duration: Duration) -> Double {
 }
 
 if runs("fetch") {
+  let sectionStart = ContinuousClock.now
   print("")
   print("fetch every message of the account over IMAPS from the local Dovecot:")
   let raw = try measure("baseline: raw UID FETCH 1:*") { try rawFetch() }
@@ -191,257 +172,64 @@ if runs("fetch") {
   if let raw, let deflate {
     print(String(format: "mailferry with DEFLATE / baseline: %.0f%%", deflate / raw * 100))
   }
+  printSectionTime("fetch", since: sectionStart)
 }
 
 // MARK: Migration
 
-/// A whole-account migration with the engine (hashing, checkpoint, MULTIAPPEND batches) to a
-/// second Dovecot laid out like another provider.
+/// A second Dovecot laid out like another provider, to migrate into.
 let targetServer = try DovecotServer(flavor: .exchangeLike)
 defer { targetServer.stop() }
-
-/// A migration job to a fresh target account; `run` may be called again for a rerun.
-@MainActor struct MailFerryJob {
-  let migration: Migration
-  let state: String
-
-  init(connections: Int, verify: MigrationOptions.VerifyMode = .automatic) throws {
-    let targetUser = try targetServer.createUser("mf")
-    state = NSTemporaryDirectory() + "mailferry-bench-state-\(getpid())-\(targetUser.name).sqlite"
-    var options = MigrationOptions()
-    options.connections = connections
-    options.verify = verify
-    let sourceAccount = account
-    let target = IMAPAccount(
-      host: targetServer.host, port: targetServer.imapsPort, user: targetUser.name, security: .implicitTLS,
-      tls: TLSOptions(caFile: targetServer.caFile), compress: false)
-    let sourcePassword = user.password
-    migration = Migration(
-      source: {
-        let client = try IMAPClient.connect(sourceAccount)
-        try client.login(.password(sourcePassword))
-        return IMAPSource(client)
-      },
-      sink: {
-        let client = try IMAPClient.connect(target)
-        try client.login(.password(targetUser.password))
-        return IMAPSink(client)
-      }, sourceIdentity: "source", targetIdentity: targetUser.name, statePath: state, options: options)
-  }
-
-  func run() throws -> (messages: Int, bytes: Int)? {
-    let report = try migration.run()
-    guard report.isComplete else {
-      print("  migration incomplete: \(report.folders.compactMap(\.error))")
-      return nil
-    }
-    return (report.copied, report.copiedBytes)
-  }
-
-  func remove() { try? FileManager.default.removeItem(atPath: state) }
-}
-
-/// mbsync copying the same account IMAP to IMAP (its own state, no hashing).
-/// Seconds per round ("first run", "rerun, nothing changed") go to `elapsed`.
-@MainActor func migrateWithMbsync(elapsed: inout [String: Double]) throws -> (messages: Int, bytes: Int)? {
-  guard Subprocess.exists("mbsync") else { return nil }
-  let targetUser = try targetServer.createUser("mb")
-  let directory = NSTemporaryDirectory() + "mailferry-bench-mbsync-imap-\(getpid())-\(targetUser.name)"
-  try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(atPath: directory) }
-  let config = """
-    IMAPAccount source
-    Host localhost
-    Port \(server.imapsPort)
-    User \(user.name)
-    Pass \(user.password)
-    SSLType IMAPS
-    CertificateFile \(server.caFile)
-    PipelineDepth 50
-
-    IMAPStore source
-    Account source
-
-    IMAPAccount target
-    Host localhost
-    Port \(targetServer.imapsPort)
-    User \(targetUser.name)
-    Pass \(targetUser.password)
-    SSLType IMAPS
-    CertificateFile \(targetServer.caFile)
-    PipelineDepth 50
-
-    IMAPStore target
-    Account target
-
-    Channel move
-    Far :source:
-    Near :target:
-    Patterns \(folders.map { "\"\($0)\"" }.joined(separator: " "))
-    Create Near
-    Sync Pull
-    SyncState \(directory)/
-
-    """
-  try config.write(toFile: directory + "/mbsyncrc", atomically: true, encoding: .utf8)
-  for round in ["first run", "rerun, nothing changed"] {
-    let start = ContinuousClock.now
-    let result = try Subprocess.run(["mbsync", "-q", "-c", directory + "/mbsyncrc", "move"], check: false)
-    guard result.status == 0 else {
-      print("  mbsync failed: \(result.stderr.prefix(300))")
-      return nil
-    }
-    elapsed[round] = seconds(ContinuousClock.now - start)
-  }
-  return (messageCount, totalBytes)
-}
-
-/// imapsync, the most used peer (a Perl script kept outside the product, in
-/// `../shared/peers` or at `$MAILFERRY_IMAPSYNC`), over TLS on both sides as users run it,
-/// into a fresh target account, under GNU time for its peak memory. Seconds per round go to
-/// `elapsed`, peak resident kilobytes to `peakKB`.
-@MainActor func migrateWithImapsync(
-  elapsed: inout [String: Double], peakKB: inout Int?
-) throws -> (
-  messages: Int, bytes: Int
-)? {
-  let script =
-    ProcessInfo.processInfo.environment["MAILFERRY_IMAPSYNC"]
-    ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).deletingLastPathComponent()
-    .appendingPathComponent("shared/peers/imapsync").path
-  guard FileManager.default.fileExists(atPath: script), Subprocess.exists("perl") else { return nil }
-  let targetUser = try targetServer.createUser("is")
-  let directory = NSTemporaryDirectory() + "mailferry-bench-imapsync-\(getpid())-\(targetUser.name)"
-  try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(atPath: directory) }
-  for (name, password) in [("source", user.password), ("target", targetUser.password)] {
-    try password.write(toFile: "\(directory)/\(name).pw", atomically: true, encoding: .utf8)
-  }
-  let timer =
-    FileManager.default.isExecutableFile(atPath: "/usr/bin/time") ? ["/usr/bin/time", "-f", "peak-kb %M"] : []
-  for round in ["first run", "rerun, nothing changed"] {
-    let start = ContinuousClock.now
-    let result = try Subprocess.run(
-      timer + [
-        "perl", script, "--host1", "localhost", "--port1", String(server.imapsPort), "--user1", user.name,
-        "--passfile1", "\(directory)/source.pw", "--ssl1", "--host2", "localhost", "--port2",
-        String(targetServer.imapsPort), "--user2", targetUser.name, "--passfile2", "\(directory)/target.pw", "--ssl2",
-        "--nolog", "--noreleasecheck", "--noid", "--tmpdir", directory,
-      ], check: false)
-    guard result.status == 0 else {
-      print("  imapsync failed (\(result.status)): \(result.stderr.suffix(300))")
-      return nil
-    }
-    elapsed[round] = seconds(ContinuousClock.now - start)
-    if round == "first run", let line = result.stderr.split(separator: "\n").last(where: { $0.hasPrefix("peak-kb ") }) {
-      peakKB = Int(line.dropFirst("peak-kb ".count))
-    }
-  }
-  return (messageCount, totalBytes)
-}
-
-/// `mailferry migrate` run as its binary, next to this one, into a fresh target account.
-@MainActor func migrateWithTheCommandLine(_ extra: [String]) throws -> (messages: Int, bytes: Int)? {
-  let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    .appendingPathComponent("mailferry").path
-  guard FileManager.default.isExecutableFile(atPath: binary) else {
-    print("  \(binary) is missing (make bench builds it)")
-    return nil
-  }
-  let targetUser = try targetServer.createUser("cli")
-  let directory = NSTemporaryDirectory() + "mailferry-bench-cli-\(getpid())-\(targetUser.name)"
-  try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(atPath: directory) }
-  for (name, password) in [("source", user.password), ("target", targetUser.password)] {
-    try password.write(toFile: "\(directory)/\(name).pw", atomically: true, encoding: .utf8)
-    chmod("\(directory)/\(name).pw", 0o600)
-  }
-  let timer =
-    FileManager.default.isExecutableFile(atPath: "/usr/bin/time") ? ["/usr/bin/time", "-f", "peak-kb %M"] : []
-  let result = try Subprocess.run(
-    timer + [
-      binary, "migrate", "imaps://\(user.name)@localhost:\(server.imapsPort)",
-      "imaps://\(targetUser.name)@localhost:\(targetServer.imapsPort)", "--source-password-file",
-      "\(directory)/source.pw", "--target-password-file", "\(directory)/target.pw", "--source-ca-file",
-      server.caFile, "--target-ca-file", targetServer.caFile, "--state", "\(directory)/state.sqlite", "--quiet",
-    ] + extra, check: false)
-  guard result.status == 0 else {
-    print("  mailferry migrate failed (\(result.status)): \(result.stderr.prefix(300))")
-    return nil
-  }
-  if let line = result.stderr.split(separator: "\n").last(where: { $0.hasPrefix("peak-kb ") }) {
-    peakOfLastRunKB = Int(line.dropFirst("peak-kb ".count))
-  }
-  return (messageCount, totalBytes)
-}
 
 /// The peak resident memory of the last run of a separate process, when it was measured;
 /// `measureOnce` prints it with the row and clears it.
 var peakOfLastRunKB: Int?
 
-var reruns: [(name: String, seconds: Double)] = []
 if runs("verify") {
+  let sectionStart = ContinuousClock.now
   print("")
   print("what reading stored copies back costs: migrate (2 connections) and back up (gzip 6), one round each:")
   for verify: MigrationOptions.VerifyMode in [.off, .automatic, .at(.content)] {
-    let job = try MailFerryJob(connections: 2, verify: verify)
+    let job = EngineMigration(
+      source: standard, target: try CopyTarget(server: targetServer, prefix: "mf"), connections: 2, verify: verify)
     defer { job.remove() }
-    _ = try measureOnce("mailferry migrate, read back: \(verify)") { try job.run() }
+    _ = try measureOnce("mailferry migrate, read back: \(verify)") {
+      try job.run().map { (messages: $0.messages, bytes: $0.bytes) }
+    }
   }
   for verify: MigrationOptions.VerifyMode in [.off, .automatic, .at(.header), .at(.content)] {
     try backupOnce(server: server, account: account, password: user.password, level: 6, verify: verify)
   }
+  printSectionTime("verify", since: sectionStart)
 }
+/// The peak memory of the CLI's default run on the standard corpus, for the no-op section.
+var standardPeakKB: Int?
 if runs("migrate") {
-  print("")
-  print("migrate the whole account to a second local Dovecot (IMAPS to IMAPS), one round each:")
-  for connections in [2, 4] {
-    let job = try MailFerryJob(connections: connections)
-    defer { job.remove() }
-    _ = try measureOnce("mailferry migrate, \(connections) connections") { try job.run() }
-    if connections == 2 {
-      let start = ContinuousClock.now
-      if try job.run() != nil { reruns.append(("mailferry migrate", seconds(ContinuousClock.now - start))) }
-    }
+  let sectionStart = ContinuousClock.now
+  if corpora.contains("standard") {
+    standardPeakKB = try runMigrateSection(standard, targetServer: targetServer, withEngine: true)
   }
-  // The built command line as users run it: its defaults (compression decided by the
-  // link), and with compression forced on and off.
-  for (label, extra) in [
-    ("mailferry migrate (CLI, defaults)", [String]()), ("mailferry migrate (CLI, --compress)", ["--compress"]),
-    ("mailferry migrate (CLI, --no-compress)", ["--no-compress"]),
-  ] {
-    _ = try measureOnce(label) { try migrateWithTheCommandLine(extra) }
+  if corpora.contains("sizemix") {
+    let sizeMix = try BenchSource.populate(
+      "sizemix", server: server, folders: SizeMixMail.folders, count: option("--sizemix-messages", default: 10000),
+      message: SizeMixMail(seed: 7).message(number:))
+    try runMigrateSection(sizeMix, targetServer: targetServer, withEngine: false)
   }
-  if Subprocess.exists("mbsync") {
-    var mbsyncSeconds: [String: Double] = [:]
-    if let result = try migrateWithMbsync(elapsed: &mbsyncSeconds), let first = mbsyncSeconds["first run"] {
-      print(
-        "peer: mbsync IMAP to IMAP".padding(toLength: 46, withPad: " ", startingAt: 0)
-          + String(
-            format: "%8.0f msg/s  %8.1f MB/s  %6.2f s  (%d messages)", Double(result.messages) / first,
-            Double(result.bytes) / 1e6 / first, first, result.messages))
-      if let again = mbsyncSeconds["rerun, nothing changed"] { reruns.append(("peer: mbsync", again)) }
-    }
-  }
-  var imapsyncSeconds: [String: Double] = [:]
-  var imapsyncPeakKB: Int?
-  if let result = try migrateWithImapsync(elapsed: &imapsyncSeconds, peakKB: &imapsyncPeakKB),
-    let first = imapsyncSeconds["first run"]
-  {
-    print(
-      "peer: imapsync IMAPS to IMAPS".padding(toLength: 46, withPad: " ", startingAt: 0)
-        + String(
-          format: "%8.0f msg/s  %8.1f MB/s  %6.2f s  (%d messages)", Double(result.messages) / first,
-          Double(result.bytes) / 1e6 / first, first, result.messages)
-        + (imapsyncPeakKB.map { String(format: ", peak %.0f MB", Double($0) / 1024) } ?? ""))
-    if let again = imapsyncSeconds["rerun, nothing changed"] { reruns.append(("peer: imapsync", again)) }
-  } else {
-    print("peer: imapsync not run (needs ../shared/peers/imapsync and: scripts/install-test-deps --bench)")
-  }
-  print("\nthe same job run again with nothing changed (\(messageCount) messages checked):")
-  for rerun in reruns {
-    print(rerun.name.padding(toLength: 46, withPad: " ", startingAt: 0) + String(format: "%6.2f s", rerun.seconds))
-  }
+  printSectionTime("migrate", since: sectionStart)
+}
+if runs("noop") {
+  let sectionStart = ContinuousClock.now
+  try runNoopSection(
+    server: server, targetServer: targetServer, messages: option("--noop-messages", default: 100_000),
+    smallerRun: standardPeakKB.map { (messageCount, $0) }, withMbsync: option("--noop-mbsync", default: 0) == 1)
+  printSectionTime("noop", since: sectionStart)
+}
+if runs("slowlink") {
+  let sectionStart = ContinuousClock.now
+  try runSlowLinkSection(
+    server: server, targetServer: targetServer, messages: option("--slow-link-messages", default: 1000),
+    rate: option("--slow-link-kbps", default: 4000) * 1000)
+  printSectionTime("slowlink", since: sectionStart)
 }
 
 @MainActor func measureOnce(_ name: String, _ body: () throws -> (messages: Int, bytes: Int)?) rethrows -> Double? {
@@ -461,19 +249,24 @@ if runs("migrate") {
 // MARK: Backup
 
 if runs("backup") {
+  let sectionStart = ContinuousClock.now
   try runBackupBenchmark(
     server: server, account: account, password: user.password, messages: messageCount, bytes: totalBytes)
+  printSectionTime("backup", since: sectionStart)
 }
 
 // MARK: POP3
 
 if runs("pop3") {
+  let sectionStart = ContinuousClock.now
   try runPOP3Benchmark(server: server, corpus: corpus, count: option("--pop3-messages", default: 5000), rounds: rounds)
+  printSectionTime("pop3", since: sectionStart)
 }
 
 // MARK: Parser alone
 
 if runs("parser") {
+  let sectionStart = ContinuousClock.now
 
   let parserInput: [UInt8] = {
     var bytes: [UInt8] = []
@@ -505,4 +298,5 @@ if runs("parser") {
     String(
       format: "\nresponse parser alone: %.0f MB/s over %d FETCH responses (bodies handed out in place, not copied)",
       Double(parserInput.count * rounds) / 1e6 / parseSeconds, 2000))
+  printSectionTime("parser", since: sectionStart)
 }

@@ -1,0 +1,114 @@
+import Foundation
+import ServerFixtures
+
+/// A peer's first run into a fresh account and its rerun with nothing changed.
+struct PeerOutcome {
+  var first: RunFigures
+  var rerunSeconds: Double?
+}
+
+/// isync's mbsync copying `source` IMAP to IMAP into `target` (its own state, no hashing),
+/// under GNU time; then again with nothing changed.
+func migrateWithMbsync(_ source: BenchSource, into target: CopyTarget, rerun: Bool = true) throws -> PeerOutcome? {
+  guard Subprocess.exists("mbsync") else { return nil }
+  let directory = try scratchDirectory("mbsync-imap")
+  defer { try? FileManager.default.removeItem(atPath: directory) }
+  let config = """
+    IMAPAccount source
+    Host localhost
+    Port \(source.server.imapsPort)
+    User \(source.user.name)
+    Pass \(source.user.password)
+    SSLType IMAPS
+    CertificateFile \(source.server.caFile)
+    PipelineDepth 50
+
+    IMAPStore source
+    Account source
+
+    IMAPAccount target
+    Host localhost
+    Port \(target.port)
+    User \(target.user.name)
+    Pass \(target.user.password)
+    SSLType IMAPS
+    CertificateFile \(target.server.caFile)
+    PipelineDepth 50
+
+    IMAPStore target
+    Account target
+
+    Channel move
+    Far :source:
+    Near :target:
+    Patterns \(source.folders.map { "\"\($0)\"" }.joined(separator: " "))
+    Create Near
+    Sync Pull
+    SyncState \(directory)/
+
+    """
+  try config.write(toFile: directory + "/mbsyncrc", atomically: true, encoding: .utf8)
+  var outcome: PeerOutcome?
+  for round in rerun ? [1, 2] : [1] {
+    let start = ContinuousClock.now
+    let result = try Subprocess.run(
+      peakTimer + ["mbsync", "-q", "-c", directory + "/mbsyncrc", "move"], check: false)
+    guard result.status == 0 else {
+      print("  mbsync failed: \(result.stderr.prefix(300))")
+      return nil
+    }
+    let elapsed = seconds(ContinuousClock.now - start)
+    if round == 1 {
+      outcome = PeerOutcome(
+        first: RunFigures(
+          messages: source.messages, bytes: source.bytes, seconds: elapsed, peakKB: peakKilobytes(result.stderr)))
+    } else {
+      outcome?.rerunSeconds = elapsed
+    }
+  }
+  return outcome
+}
+
+/// The imapsync script: `$MAILFERRY_IMAPSYNC`, else `../shared/peers/imapsync`.
+var imapsyncScript: String? {
+  let script =
+    ProcessInfo.processInfo.environment["MAILFERRY_IMAPSYNC"]
+    ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).deletingLastPathComponent()
+    .appendingPathComponent("shared/peers/imapsync").path
+  return FileManager.default.fileExists(atPath: script) && Subprocess.exists("perl") ? script : nil
+}
+
+/// imapsync, the most used peer (a Perl script kept outside the product), over TLS on both
+/// sides as users run it, into `target`, under GNU time; then again with nothing changed.
+func migrateWithImapsync(_ source: BenchSource, into target: CopyTarget) throws -> PeerOutcome? {
+  guard let script = imapsyncScript else { return nil }
+  let directory = try scratchDirectory("imapsync")
+  defer { try? FileManager.default.removeItem(atPath: directory) }
+  for (name, password) in [("source", source.user.password), ("target", target.user.password)] {
+    try password.write(toFile: "\(directory)/\(name).pw", atomically: true, encoding: .utf8)
+  }
+  var outcome: PeerOutcome?
+  for round in [1, 2] {
+    let start = ContinuousClock.now
+    let result = try Subprocess.run(
+      peakTimer + [
+        "perl", script, "--host1", "localhost", "--port1", String(source.server.imapsPort), "--user1",
+        source.user.name, "--passfile1", "\(directory)/source.pw", "--ssl1", "--host2", "localhost", "--port2",
+        String(target.port), "--user2", target.user.name, "--passfile2", "\(directory)/target.pw", "--ssl2",
+        "--nolog", "--noreleasecheck", "--noid", "--tmpdir", directory,
+      ], check: false)
+    guard result.status == 0 else {
+      print("  imapsync failed (\(result.status)): \(result.stderr.suffix(300))")
+      return nil
+    }
+    let elapsed = seconds(ContinuousClock.now - start)
+    if round == 1 {
+      outcome = PeerOutcome(
+        first: RunFigures(
+          messages: source.messages, bytes: source.bytes, seconds: elapsed, peakKB: peakKilobytes(result.stderr)))
+    } else {
+      outcome?.rerunSeconds = elapsed
+    }
+  }
+  return outcome
+}
