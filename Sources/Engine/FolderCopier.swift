@@ -84,25 +84,19 @@ final class FolderCopier {
     var progress = Progress(lastUID: state.sourceLastUID, work: work, filteredOut: report.filtered > 0)
     let unlabelled = try leaveOutLabelled(selected, state: state, progress: &progress)
     let fitting = try refuseOversized(unlabelled, state: state, validity: opened.validity, progress: &progress)
-    var batch: [SourceMessage] = []
-    var batchBytes = 0
-    for message in fitting {
-      if !batch.isEmpty
-        && (batch.count >= options.batchCount || batchBytes + Int(message.size) > options.batchBytesPerConnection)
-      {
-        try copyBatch(batch, state: state, validity: opened.validity, sinkFolder: sinkFolder, progress: &progress)
-        batch = []
-        batchBytes = 0
-        if shouldStop() {
-          report.interrupted = true
-          return report
-        }
+    // The next batch is read from the source while the current one is stored.
+    let batches = batches(of: fitting)
+    var next = batches.first.map { startFetch($0) }
+    defer { next?.abandon() }
+    for (index, batch) in batches.enumerated() {
+      let fetched = try next!.wait()
+      next = index + 1 < batches.count && !shouldStop() ? startFetch(batches[index + 1]) : nil
+      try copyBatch(
+        batch, fetched: fetched, state: state, validity: opened.validity, sinkFolder: sinkFolder, progress: &progress)
+      if index + 1 < batches.count && shouldStop() {
+        report.interrupted = true
+        return report
       }
-      batch.append(message)
-      batchBytes += Int(message.size)
-    }
-    if !batch.isEmpty {
-      try copyBatch(batch, state: state, validity: opened.validity, sinkFolder: sinkFolder, progress: &progress)
     }
     guard !options.dryRun else { return report }
     if alteredEarlier > 0 && report.altered.isEmpty {
@@ -151,13 +145,10 @@ final class FolderCopier {
   // MARK: Batches
 
   private func copyBatch(
-    _ batch: [SourceMessage], state: FolderState, validity: UInt32, sinkFolder: SinkFolderState?,
-    progress: inout Progress
+    _ batch: [SourceMessage], fetched: FetchedBatch, state: FolderState, validity: UInt32,
+    sinkFolder: SinkFolderState?, progress: inout Progress
   ) throws {
-    if !options.dryRun { try volume?.take(batch.reduce(0) { $0 + Int($1.size) }) }
-    rate?.take(messages: batch.count, bytes: batch.reduce(0) { $0 + Int($1.size) }, shouldStop: shouldStop)
-    let (bodies, unreadable) = try source.fetchBodies(
-      batch.map(\.key), within: MessageSizeLimits(batch, maxSize: options.maxSize), spooling: options.spoolPolicy)
+    let (bodies, unreadable) = (fetched.bodies, fetched.unreadable)
     var toCopy: [(message: SourceMessage, record: MessageRecord, bytes: MessageBody)] = []
     var duplicates: [(record: MessageRecord, targetUID: UInt32?)] = []
     var inOtherLabels = 0
