@@ -53,9 +53,7 @@ public final class ExclusiveLock: @unchecked Sendable {
     guard descriptor >= 0 else { throw FileError(path: path, operation: "open lock file", errno: errno) }
     if flock(descriptor, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0 {
       let code = errno
-      let holder =
-        (try? String(contentsOfFile: path, encoding: .utf8))?
-        .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+      let holder = code == EWOULDBLOCK ? holderLine(path) : ""
       close(descriptor)
       if code == EWOULDBLOCK { throw LockHeldError(path: path, holder: holder) }
       throw FileError(path: path, operation: "lock", errno: code)
@@ -67,6 +65,18 @@ public final class ExclusiveLock: @unchecked Sendable {
       _ = text.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
     }
     return ExclusiveLock(path: path, descriptor: descriptor, shared: shared)
+  }
+
+  /// The holder's line. A writer locks, then writes it, so an empty file is read again for
+  /// up to 200 ms before the holder is taken for a reader (readers write nothing).
+  private static func holderLine(_ path: String) -> String {
+    for attempt in 0...20 {
+      let text =
+        (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+      if !text.isEmpty || attempt == 20 { return text }
+      usleep(10_000)
+    }
+    return ""
   }
 
   public func release() {

@@ -63,7 +63,7 @@ import Transport
     let proxy = try FaultInjectingProxy(
       upstreamPort: upstream,
       plan: .random(
-        seed: scheme == "smtp" ? 4 : 5, rate: 1, span: 16_000, kinds: BrokenConnectionTests.streamFaults,
+        seed: scheme == "smtp" ? 4 : 5, rate: 1, span: 8_000, kinds: BrokenConnectionTests.streamFaults,
         slowRate: 2 << 20))
     defer { proxy.stop() }
     let runs = try broken.rerunUntilDone(
