@@ -124,7 +124,7 @@ extension Archive {
       var pendingStored: [(index: Int, message: ManifestMessage, blob: Int)] = []
       var spooled: [SpooledRecord] = []
       for message in messages {
-        let hash = message.body.contentHash
+        let hash = message.knownHash ?? message.body.contentHash
         let header = message.body.headerBytes
         let summary = HeaderSummary(header)
         let manifest = ManifestMessage(

@@ -27,8 +27,14 @@ public struct MessageToArchive: Sendable {
   public var internalDate: Int64?
   public var zoneMinutes: Int
   public var origin: ArchiveOrigin?
+  /// `body.contentHash`, when the caller has it already.
+  public var knownHash: SHA256Digest?
 
-  public init(body: MessageBody, flags: [String], internalDate: Int64?, zoneMinutes: Int = 0, origin: ArchiveOrigin?) {
+  public init(
+    body: MessageBody, flags: [String], internalDate: Int64?, zoneMinutes: Int = 0, origin: ArchiveOrigin?,
+    knownHash: SHA256Digest? = nil
+  ) {
+    self.knownHash = knownHash
     self.body = body
     self.flags = flags
     self.internalDate = internalDate

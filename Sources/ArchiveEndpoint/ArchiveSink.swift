@@ -71,7 +71,7 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
         zoneMinutes: message.receivedDate?.zoneMinutes ?? 0,
         origin: origin.map {
           ArchiveOrigin(account: $0.account, folder: $0.folder, validity: $0.validity, uid: $0.key, name: $0.name)
-        })
+        }, knownHash: message.contentHash)
     }
     return try archive.append(entries, to: folder).map { .stored(id: $0) }
   }

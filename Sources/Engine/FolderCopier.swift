@@ -238,10 +238,10 @@ final class FolderCopier {
   ) throws {
     try store.recordIntent(folder: state.id, run: run, messages: toCopy.map(\.record))
     CrashPoint.afterIntent.reached()
-    let outgoing = toCopy.map { message, _, bytes in
+    let outgoing = toCopy.map { message, record, bytes in
       MessageToStore(
         body: bytes, flags: flags(message.flags + labelKeywords(message), sinkFolder: sinkFolder),
-        receivedDate: message.receivedDate ?? Self.arrivalDate(of: bytes.headerBytes))
+        receivedDate: message.receivedDate ?? Self.arrivalDate(of: bytes.headerBytes), contentHash: record.sha256)
     }
     let origins = toCopy.map { message, _, _ in
       MessageOrigin(
