@@ -68,7 +68,7 @@ test-slurm:
 
 # Benchmarks against private Dovecots, side by side with a raw client, a minimal TLS
 # client (the limit), mbsync, imapsync, mpop, getmail and fetchmail; every copy checked by
-# a verifier (docs/benchmarks.md). The full run takes about half an hour on two cores.
+# a verifier (docs/benchmarks.md). The full run took 16 minutes on two cores, builds included.
 # BENCH_ARGS="--only migrate --corpus sizemix" and the like run parts of it.
 bench: bench-build
 	stdbuf -oL .build/release/mailferry-bench $(BENCH_ARGS)
