@@ -48,13 +48,23 @@ func migrateWithMbsync(_ source: BenchSource, into target: CopyTarget, rerun: Bo
 
     """
   try config.write(toFile: directory + "/mbsyncrc", atomically: true, encoding: .utf8)
+  return try timePeer(
+    "mbsync", peakTimer + ["mbsync", "-q", "-c", directory + "/mbsyncrc", "move"], copying: source, rerun: rerun)
+}
+
+/// Runs a peer's command under GNU time into a fresh account, then (with `rerun`) again with
+/// nothing changed; nil, with the reason printed, when it fails.
+private func timePeer(
+  _ name: String, _ command: [String], copying source: BenchSource, rerun: Bool
+) throws
+  -> PeerOutcome?
+{
   var outcome: PeerOutcome?
   for round in rerun ? [1, 2] : [1] {
     let start = ContinuousClock.now
-    let result = try Subprocess.run(
-      peakTimer + ["mbsync", "-q", "-c", directory + "/mbsyncrc", "move"], check: false)
+    let result = try Subprocess.run(command, check: false)
     guard result.status == 0 else {
-      print("  mbsync failed: \(result.stderr.prefix(300))")
+      print("  \(name) failed (\(result.status)): \(result.stderr.suffix(300))")
       return nil
     }
     let elapsed = seconds(ContinuousClock.now - start)
@@ -87,28 +97,12 @@ func migrateWithImapsync(_ source: BenchSource, into target: CopyTarget) throws 
   for (name, password) in [("source", source.user.password), ("target", target.user.password)] {
     try password.write(toFile: "\(directory)/\(name).pw", atomically: true, encoding: .utf8)
   }
-  var outcome: PeerOutcome?
-  for round in [1, 2] {
-    let start = ContinuousClock.now
-    let result = try Subprocess.run(
-      peakTimer + [
-        "perl", script, "--host1", "localhost", "--port1", String(source.server.imapsPort), "--user1",
-        source.user.name, "--passfile1", "\(directory)/source.pw", "--ssl1", "--host2", "localhost", "--port2",
-        String(target.port), "--user2", target.user.name, "--passfile2", "\(directory)/target.pw", "--ssl2",
-        "--nolog", "--noreleasecheck", "--noid", "--tmpdir", directory,
-      ], check: false)
-    guard result.status == 0 else {
-      print("  imapsync failed (\(result.status)): \(result.stderr.suffix(300))")
-      return nil
-    }
-    let elapsed = seconds(ContinuousClock.now - start)
-    if round == 1 {
-      outcome = PeerOutcome(
-        first: RunFigures(
-          messages: source.messages, bytes: source.bytes, seconds: elapsed, peakKB: peakKilobytes(result.stderr)))
-    } else {
-      outcome?.rerunSeconds = elapsed
-    }
-  }
-  return outcome
+  return try timePeer(
+    "imapsync",
+    peakTimer + [
+      "perl", script, "--host1", "localhost", "--port1", String(source.server.imapsPort), "--user1",
+      source.user.name, "--passfile1", "\(directory)/source.pw", "--ssl1", "--host2", "localhost", "--port2",
+      String(target.port), "--user2", target.user.name, "--passfile2", "\(directory)/target.pw", "--ssl2",
+      "--nolog", "--noreleasecheck", "--noid", "--tmpdir", directory,
+    ], copying: source, rerun: true)
 }
