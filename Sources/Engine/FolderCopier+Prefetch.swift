@@ -84,20 +84,20 @@ final class PendingFetch: @unchecked Sendable {
 
   /// The fetched batch, once the source has sent it all.
   func wait() throws -> FolderCopier.FetchedBatch {
-    if !waited {
-      done.wait()
-      waited = true
-    }
+    join()
     return try result!.get()
   }
 
   /// Waits for a fetch that is no longer wanted (the job stops, or a store failed), so the
   /// source is free again; its bodies are dropped and its spool files closed.
   func abandon() {
-    if !waited {
-      done.wait()
-      waited = true
-    }
+    join()
     result = nil
+  }
+
+  private func join() {
+    guard !waited else { return }
+    done.wait()
+    waited = true
   }
 }

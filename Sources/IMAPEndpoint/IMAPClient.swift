@@ -308,7 +308,7 @@ public final class IMAPClient: @unchecked Sendable {
         if tracing { traced += "[\(bytes.count) bytes]" }
         try connection.send(bytes, trace: .omitted)
       case .spooledLiteral(let body):
-        traced += "[\(body.count) bytes]"
+        if tracing { traced += "[\(body.count) bytes]" }
         try body.forEachChunk { try connection.send($0, trace: .omitted) }
       case .awaitContinuation:
         recordTrace()

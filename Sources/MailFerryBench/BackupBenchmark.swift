@@ -98,33 +98,23 @@ import Transport
   let directory = NSTemporaryDirectory() + "mailferry-bench-mbsync-backup-\(getpid())"
   try? FileManager.default.removeItem(atPath: directory)
   try FileManager.default.createDirectory(atPath: directory + "/mail", withIntermediateDirectories: true)
-  let config = """
-    IMAPAccount bench
-    Host localhost
-    Port \(account.port)
-    User \(account.user)
-    Pass \(password)
-    SSLType IMAPS
-    CertificateFile \(server.caFile)
-    PipelineDepth 50
+  let config =
+    mbsyncIMAPStore("remote", port: account.port, user: account.user, password: password, caFile: server.caFile)
+      + """
+      MaildirStore local
+      Path \(directory)/mail/
+      Inbox \(directory)/mail/INBOX
+      SubFolders Verbatim
 
-    IMAPStore remote
-    Account bench
+      Channel bench
+      Far :remote:
+      Near :local:
+      Patterns *
+      Create Near
+      Sync Pull
+      SyncState *
 
-    MaildirStore local
-    Path \(directory)/mail/
-    Inbox \(directory)/mail/INBOX
-    SubFolders Verbatim
-
-    Channel bench
-    Far :remote:
-    Near :local:
-    Patterns *
-    Create Near
-    Sync Pull
-    SyncState *
-
-    """
+      """
   try config.write(toFile: directory + "/mbsyncrc", atomically: true, encoding: .utf8)
   let start = ContinuousClock.now
   let result = try Subprocess.run(["mbsync", "-q", "-c", directory + "/mbsyncrc", "bench"], check: false)

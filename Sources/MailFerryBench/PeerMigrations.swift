@@ -13,40 +13,23 @@ func migrateWithMbsync(_ source: BenchSource, into target: CopyTarget, rerun: Bo
   guard Subprocess.exists("mbsync") else { return nil }
   let directory = try scratchDirectory("mbsync-imap")
   defer { try? FileManager.default.removeItem(atPath: directory) }
-  let config = """
-    IMAPAccount source
-    Host localhost
-    Port \(source.server.imapsPort)
-    User \(source.user.name)
-    Pass \(source.user.password)
-    SSLType IMAPS
-    CertificateFile \(source.server.caFile)
-    PipelineDepth 50
+  let config =
+    mbsyncIMAPStore(
+      "source", port: source.server.imapsPort, user: source.user.name, password: source.user.password,
+      caFile: source.server.caFile)
+    + mbsyncIMAPStore(
+      "target", port: target.port, user: target.user.name, password: target.user.password,
+      caFile: target.server.caFile)
+      + """
+      Channel move
+      Far :source:
+      Near :target:
+      Patterns \(source.folders.map { "\"\($0)\"" }.joined(separator: " "))
+      Create Near
+      Sync Pull
+      SyncState \(directory)/
 
-    IMAPStore source
-    Account source
-
-    IMAPAccount target
-    Host localhost
-    Port \(target.port)
-    User \(target.user.name)
-    Pass \(target.user.password)
-    SSLType IMAPS
-    CertificateFile \(target.server.caFile)
-    PipelineDepth 50
-
-    IMAPStore target
-    Account target
-
-    Channel move
-    Far :source:
-    Near :target:
-    Patterns \(source.folders.map { "\"\($0)\"" }.joined(separator: " "))
-    Create Near
-    Sync Pull
-    SyncState \(directory)/
-
-    """
+      """
   try config.write(toFile: directory + "/mbsyncrc", atomically: true, encoding: .utf8)
   return try timePeer(
     "mbsync", peakTimer + ["mbsync", "-q", "-c", directory + "/mbsyncrc", "move"], copying: source, rerun: rerun)
@@ -77,6 +60,26 @@ private func timePeer(
     }
   }
   return outcome
+}
+
+/// An mbsync account on the local Dovecot over implicit TLS and its IMAP store, both called
+/// `name`, pipelining 50 commands as the benchmark runs it.
+func mbsyncIMAPStore(_ name: String, port: Int, user: String, password: String, caFile: String) -> String {
+  """
+  IMAPAccount \(name)
+  Host localhost
+  Port \(port)
+  User \(user)
+  Pass \(password)
+  SSLType IMAPS
+  CertificateFile \(caFile)
+  PipelineDepth 50
+
+  IMAPStore \(name)
+  Account \(name)
+
+
+  """
 }
 
 /// The imapsync script: `$MAILFERRY_IMAPSYNC`, else `../shared/peers/imapsync`.

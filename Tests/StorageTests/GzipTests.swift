@@ -100,7 +100,10 @@ import Testing
     #expect(throws: GzipError.self) { try GzipReader.decompress(Array("plain text, not gzip".utf8)) }
   }
 
-  static func read(_ bytes: [UInt8], onData: (UnsafeRawBufferPointer) throws -> Void) throws {
+  static func read(
+    _ bytes: [UInt8], onData: (UnsafeRawBufferPointer) throws -> Void,
+    onMemberEnd: (_ compressedEnd: Int) throws -> Void = { _ in }
+  ) throws {
     var position = 0
     let reader = try GzipReader { buffer in
       let count = min(buffer.count, bytes.count - position)
@@ -110,6 +113,6 @@ import Testing
       position += count
       return count
     }
-    try reader.readAll(onData: onData)
+    try reader.readAll(onData: onData, onMemberEnd: onMemberEnd)
   }
 }

@@ -19,17 +19,8 @@ import Testing
   @Test func aMemberFromSeveralThreadsReadsBackAsItsInputAndIsOneMember() throws {
     let parallel = try ParallelGzip.compress(Self.input, level: 6, threads: 4)
     var memberEnds: [Int] = []
-    var position = 0
-    let reader = try GzipReader { buffer in
-      let count = min(buffer.count, parallel.count - position)
-      parallel.withUnsafeBytes {
-        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[position..<position + count]))
-      }
-      position += count
-      return count
-    }
     var output: [UInt8] = []
-    try reader.readAll(onData: { output += $0 }, onMemberEnd: { memberEnds.append($0) })
+    try GzipTests.read(parallel, onData: { output += $0 }, onMemberEnd: { memberEnds.append($0) })
     #expect(output == Self.input)
     #expect(memberEnds == [parallel.count], "one member, ending at the end")
     let single = try GzipWriter.compress(Self.input, level: 6)
