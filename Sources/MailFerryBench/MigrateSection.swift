@@ -20,7 +20,7 @@ import ServerFixtures
   var cliSeconds: [String: Double] = [:]
   var defaultsPeakKB: Int?
 
-  if withEngine {
+  if withEngine && cliVariants == nil {
     for connections in [2, 4] {
       let job = EngineMigration(
         source: source, target: try CopyTarget(server: targetServer, prefix: "mf"), connections: connections)
@@ -32,10 +32,14 @@ import ServerFixtures
     }
   }
   var variants: [(label: String, extra: [String])] = [("defaults", [])]
-  if withEngine { variants.append(("--compress", ["--compress"])) }
-  variants += [
-    ("--no-compress", ["--no-compress"]), ("--no-compress --connections 4", ["--no-compress", "--connections", "4"]),
-  ]
+  if let cliVariants {
+    variants = cliVariants.map { ($0.isEmpty ? "defaults" : $0.joined(separator: " "), $0) }
+  } else {
+    if withEngine { variants.append(("--compress", ["--compress"])) }
+    variants += [
+      ("--no-compress", ["--no-compress"]), ("--no-compress --connections 4", ["--no-compress", "--connections", "4"]),
+    ]
+  }
   for (label, extra) in variants {
     let job = try CommandLineMigration(
       source: source, target: try CopyTarget(server: targetServer, prefix: "cli"), extra: extra)
@@ -60,24 +64,26 @@ import ServerFixtures
   }
 
   var imapsyncSeconds: Double?
-  let mbsyncTarget = try CopyTarget(server: targetServer, prefix: "mb")
-  if let outcome = try migrateWithMbsync(source, into: mbsyncTarget) {
-    var first = outcome.first
-    first.correctness = source.verify(copyOn: targetServer, user: mbsyncTarget.user)
-    first.print("peer: mbsync IMAP to IMAP")
-    if let again = outcome.rerunSeconds { reruns.append(("peer: mbsync", again)) }
-  } else {
-    print("peer: mbsync not run (scripts/install-test-deps --bench installs isync)")
-  }
-  let imapsyncTarget = try CopyTarget(server: targetServer, prefix: "is")
-  if let outcome = try migrateWithImapsync(source, into: imapsyncTarget) {
-    var first = outcome.first
-    first.correctness = source.verify(copyOn: targetServer, user: imapsyncTarget.user)
-    first.print("peer: imapsync IMAPS to IMAPS")
-    imapsyncSeconds = first.seconds
-    if let again = outcome.rerunSeconds { reruns.append(("peer: imapsync", again)) }
-  } else {
-    print("peer: imapsync not run (needs ../shared/peers/imapsync and: scripts/install-test-deps --bench)")
+  if runsPeers {
+    let mbsyncTarget = try CopyTarget(server: targetServer, prefix: "mb")
+    if let outcome = try migrateWithMbsync(source, into: mbsyncTarget) {
+      var first = outcome.first
+      first.correctness = source.verify(copyOn: targetServer, user: mbsyncTarget.user)
+      first.print("peer: mbsync IMAP to IMAP")
+      if let again = outcome.rerunSeconds { reruns.append(("peer: mbsync", again)) }
+    } else {
+      print("peer: mbsync not run (scripts/install-test-deps --bench installs isync)")
+    }
+    let imapsyncTarget = try CopyTarget(server: targetServer, prefix: "is")
+    if let outcome = try migrateWithImapsync(source, into: imapsyncTarget) {
+      var first = outcome.first
+      first.correctness = source.verify(copyOn: targetServer, user: imapsyncTarget.user)
+      first.print("peer: imapsync IMAPS to IMAPS")
+      imapsyncSeconds = first.seconds
+      if let again = outcome.rerunSeconds { reruns.append(("peer: imapsync", again)) }
+    } else {
+      print("peer: imapsync not run (needs ../shared/peers/imapsync and: scripts/install-test-deps --bench)")
+    }
   }
 
   if let defaults = cliSeconds["defaults"] {

@@ -14,6 +14,7 @@ import Transport
 //                   [--corpus standard,sizemix] [--slow-link-messages N] [--slow-link-kbps K]
 //                   [--noop-messages N] [--noop-mbsync 1]
 //                   [--only fetch,migrate,noop,slowlink,verify,backup,pop3,parser]
+//                   [--cli-variants 'defaults;--no-verify;--connections 8'] [--no-peers]
 
 // An option given twice takes its last value (`make bench-quick BENCH_ARGS=…` overrides).
 let arguments = CommandLine.arguments
@@ -34,6 +35,16 @@ let sections = listOption("--only")
 func runs(_ section: String) -> Bool { sections?.contains(section) ?? true }
 /// The corpora the migrate section copies (`--corpus standard,sizemix`); both by default.
 let corpora = listOption("--corpus") ?? ["standard", "sizemix"]
+/// The CLI runs of the migrate section, each a set of extra options (`--cli-variants
+/// 'defaults;--no-verify'`, `defaults` for none); the standard set when absent.
+let cliVariants: [[String]]? = arguments.lastIndex(of: "--cli-variants").flatMap { index in
+  guard index + 1 < arguments.count else { return nil }
+  return arguments[index + 1].split(separator: ";").map { variant in
+    variant.split(separator: " ").map(String.init).filter { $0 != "defaults" }
+  }
+}
+/// `--no-peers`: the migrate section runs MailFerry and the minimal client only.
+let runsPeers = !arguments.contains("--no-peers")
 
 print("mailferry-bench: \(messageCount) messages, best of \(rounds) rounds")
 let server = try DovecotServer(flavor: .standard)
