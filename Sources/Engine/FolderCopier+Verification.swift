@@ -15,7 +15,7 @@ extension FolderCopier {
   /// which copies are missing or differ from what was sent. Copies without an id (a
   /// delivery, a server without UIDPLUS) cannot be read back and are counted apart.
   func checkStored(
-    _ sent: [(record: MessageRecord, bytes: MessageBody)], outcomes: [StoreOutcome]
+    _ sent: [(record: MessageRecord, sent: SentCopy)], outcomes: [StoreOutcome]
   ) throws -> [UInt32: StoredFinding] {
     guard let depth = readBackDepth else { return [:] }
     var idOf: [UInt32: UInt32] = [:]
@@ -29,14 +29,14 @@ extension FolderCopier {
     guard !idOf.isEmpty else { return [:] }
     let copies = try sink.readBack(Array(idOf.values), depth: depth)
     var findings: [UInt32: StoredFinding] = [:]
-    for (record, bytes) in sent {
+    for (record, sentCopy) in sent {
       guard let id = idOf[record.sourceUID] else { continue }
       report.verified += 1
       guard let copy = copies[id] else {
         findings[record.sourceUID] = .absent
         continue
       }
-      if let difference = try difference(sent: bytes, record: record, stored: copy, id: id, depth: depth) {
+      if let difference = try difference(sent: sentCopy, record: record, stored: copy, id: id) {
         findings[record.sourceUID] = .altered(difference)
       }
     }
@@ -45,23 +45,22 @@ extension FolderCopier {
 
   /// How the stored copy differs from the sent bytes, line endings aside; nil when it does not.
   private func difference(
-    sent bytes: MessageBody, record: MessageRecord, stored copy: StoredCopy, id: UInt32, depth: ReadBackDepth
+    sent: SentCopy, record: MessageRecord, stored copy: StoredCopy, id: UInt32
   ) throws -> String? {
-    let sizeDiffers = copy.size != UInt64(bytes.count) && copy.size != UInt64(bytes.normalizedCount)
+    let sizeDiffers = copy.size != UInt64(sent.count) && copy.size != UInt64(sent.normalizedCount)
     var headerDiffers = false
     if let header = copy.header, header.count < StoredCopy.headerLimit {
-      let sentHeader = MessageBytes.normalized(MessageHeader.headerSection(of: bytes.headerBytes))
-      if let found = MessageBytes.firstDifference(sentHeader, MessageBytes.normalized(header)) {
+      if let found = MessageBytes.firstDifference(sent.normalizedHeader, MessageBytes.normalized(header)) {
         if !sizeDiffers { return "header \(found)" + Self.sameSize }
         headerDiffers = true
       }
     }
     let contentDiffers = copy.sha256.map { $0 != record.sha256 } ?? false
     guard sizeDiffers || headerDiffers || contentDiffers else { return nil }
-    // Find the first byte that differs in the whole copy (read once more; rare), unless the
-    // message is too large to hold (spooled).
-    var text = sizeDiffers ? "size \(copy.size) bytes, sent \(bytes.count)" : "content differs"
-    if case .inMemory(let bytes) = bytes,
+    // Find the first byte that differs in the whole copy (read once more; rare), when the
+    // sent bytes are still held: not for a spooled message, nor one read back in a group.
+    var text = sizeDiffers ? "size \(copy.size) bytes, sent \(sent.count)" : "content differs"
+    if let bytes = sent.bytes,
       let storedBytes = try sink.storedBytes(
         of: id, atMost: MessageSizeLimits.tolerated(listedSize: max(UInt64(bytes.count), copy.size))),
       let found = MessageBytes.firstDifference(MessageBytes.normalized(bytes), MessageBytes.normalized(storedBytes))

@@ -48,6 +48,8 @@ final class FolderCopier {
   var targetCopies: [SHA256Digest: Int] = [:]
   var sourceDone: [SHA256Digest: Int] = [:]
   var targetMessageIDs: Set<MessageID> = []
+  /// Batches the sink has taken that are not yet read back and committed.
+  var unsettled: [StoredBatch] = []
 
   func copy() throws -> FolderReport {
     var state = try store.folder(sourceName: plan.source.name, targetName: plan.targetName)
@@ -88,15 +90,25 @@ final class FolderCopier {
     let batches = batches(of: fitting)
     var next = batches.first.map { startFetch($0) }
     defer { next?.abandon() }
-    for (index, batch) in batches.enumerated() {
-      let fetched = try next!.wait()
-      next = index + 1 < batches.count && !shouldStop() ? startFetch(batches[index + 1]) : nil
-      try copyBatch(
-        batch, fetched: fetched, state: state, validity: opened.validity, sinkFolder: sinkFolder, progress: &progress)
-      if index + 1 < batches.count && shouldStop() {
-        report.interrupted = true
-        return report
+    do {
+      for (index, batch) in batches.enumerated() {
+        let fetched = try next!.wait()
+        next = index + 1 < batches.count && !shouldStop() ? startFetch(batches[index + 1]) : nil
+        try copyBatch(
+          batch, fetched: fetched, state: state, validity: opened.validity, sinkFolder: sinkFolder,
+          progress: &progress)
+        if index + 1 < batches.count && shouldStop() {
+          try settleStored(state: state, validity: opened.validity, sinkFolder: sinkFolder, progress: &progress)
+          report.interrupted = true
+          return report
+        }
       }
+      try settleStored(state: state, validity: opened.validity, sinkFolder: sinkFolder, progress: &progress)
+    } catch {
+      // What the sink took before the failure is settled if the sink still answers; if it
+      // does not, those copies stay in flight for the next attempt to find.
+      try? settleStored(state: state, validity: opened.validity, sinkFolder: sinkFolder, progress: &progress)
+      throw error
     }
     guard !options.dryRun else { return report }
     if alteredEarlier > 0 && report.altered.isEmpty {
@@ -215,108 +227,22 @@ final class FolderCopier {
     // Intent first, then the sink, then the commit (docs/checkpoint.md). A sink that
     // cannot be searched afterwards (SMTP, LMTP) gets one message per transaction, a group
     // of them over as many sessions at once, so at most one group is ever in doubt.
-    var counts = (copied: 0, refused: 0)
+    // A searchable sink's batches are read back and committed in groups (FolderCopier+Settling).
     if sink.isSearchable {
-      try storeAndCommit(
-        toCopy, state: state, validity: validity, sinkFolder: sinkFolder, progress: &progress,
-        counts: &counts)
-    } else {
-      for group in deliveryGroups(toCopy) {
-        try deliverGroup(
-          group, state: state, validity: validity, sinkFolder: sinkFolder, progress: &progress, counts: &counts)
-      }
+      try storeForReadBack(
+        toCopy, duplicates: duplicates.count, state: state, validity: validity, sinkFolder: sinkFolder,
+        progress: &progress)
+      return
+    }
+    var counts = (copied: 0, refused: 0)
+    for group in deliveryGroups(toCopy) {
+      try deliverGroup(
+        group, state: state, validity: validity, sinkFolder: sinkFolder, progress: &progress, counts: &counts)
     }
     events(
       .batchDone(
         source: plan.source.name, copied: counts.copied, duplicates: duplicates.count, failed: counts.refused,
         bytes: toCopy.reduce(0) { $0 + $1.bytes.count }))
-  }
-
-  func storeAndCommit(
-    _ toCopy: [(message: SourceMessage, record: MessageRecord, bytes: MessageBody)], state: FolderState,
-    validity: UInt32, sinkFolder: SinkFolderState?, progress: inout Progress, counts: inout (copied: Int, refused: Int)
-  ) throws {
-    try store.recordIntent(folder: state.id, run: run, messages: toCopy.map(\.record))
-    CrashPoint.afterIntent.reached()
-    let outgoing = toCopy.map { message, record, bytes in
-      MessageToStore(
-        body: bytes, flags: flags(message.flags + labelKeywords(message), sinkFolder: sinkFolder),
-        receivedDate: message.receivedDate ?? Self.arrivalDate(of: bytes.headerBytes), contentHash: record.sha256)
-    }
-    let origins = toCopy.map { message, _, _ in
-      MessageOrigin(
-        account: sourceAccount, folder: plan.source.name, validity: validity, key: message.key, name: message.name)
-    }
-    let outcomes: [StoreOutcome]
-    do {
-      outcomes = try storeOutgoing(outgoing, origins: origins)
-    } catch  where !sink.isSearchable && ErrorClass.isThrottling(error) {
-      // A delivery refused as throttling (421, 451 at MAIL FROM) was not accepted: nothing
-      // is in doubt, so the message is not "in flight" for the next attempt.
-      try store.discardPending(
-        folder: state.id, sourceUIDValidity: validity, sourceUIDs: toCopy.map(\.record.sourceUID))
-      throw error
-    }
-    CrashPoint.afterStore.reached()
-    let findings = try checkStored(toCopy.map { ($0.record, $0.bytes) }, outcomes: outcomes)
-
-    var copies: [(sourceUID: UInt32, targetUID: UInt32?)] = []
-    var notCopied: [UInt32] = []
-    for ((message, record, bytes), outcome) in zip(toCopy, outcomes) {
-      var failure: MessageFailure?
-      switch outcome {
-      case .stored(let id), .partlyStored(let id, _), .storedWithNote(let id, _):
-        if case .absent = findings[record.sourceUID] {
-          failure = MessageFailure(
-            key: message.key, kind: .missingAfterStore,
-            reason: "the target acknowledged it, but it is not there when read back"
-              + (id.map { " (UID \($0))" } ?? ""),
-            isTemporary: true)
-          break
-        }
-        if case .altered(let difference) = findings[record.sourceUID] {
-          let altered = AlteredMessage(
-            key: message.key, targetID: id, messageID: record.messageID?.description, difference: difference)
-          report.altered.append(altered)
-          events(.altered(source: plan.source.name, uid: message.key, difference: difference))
-          try store.recordAlteration(
-            folder: state.id, run: run, sourceUIDValidity: validity, sourceUID: message.key, targetUID: id,
-            difference: difference)
-        }
-        copies.append((record.sourceUID, id))
-        report.copied += 1
-        report.copiedBytes += bytes.count
-        if case .storedWithNote(_, let note) = outcome { report.notes.append("UID \(message.key): \(note)") }
-        if case .partlyStored(_, let refusals) = outcome {
-          for refusal in refusals {
-            report.recipientRefusals.append((message.key, refusal))
-            events(.refused(source: plan.source.name, uid: message.key, reason: refusal))
-          }
-        }
-      case .refused(let refusal):
-        failure = MessageFailure(
-          key: message.key, kind: .refusedByTarget, reason: refusal.reason, isTemporary: refusal.isTemporary,
-          hint: refusal.hint)
-      }
-      if let failure {
-        notCopied.append(record.sourceUID)
-        report.failed.append(failure)
-        events(.refused(source: plan.source.name, uid: message.key, reason: failure.reason))
-        try store.recordFailure(
-          folder: state.id, run: run, sourceUIDValidity: validity, sourceUID: message.key, reason: failure.reason)
-        targetCopies[record.sha256, default: 1] -= 1
-      }
-      progress.finished.insert(record.sourceUID)
-    }
-    if !notCopied.isEmpty {
-      try store.discardPending(folder: state.id, sourceUIDValidity: validity, sourceUIDs: notCopied)
-    }
-    try store.commitCopied(
-      folder: state.id, sourceUIDValidity: validity, copies: copies, targetUIDValidity: sinkFolder?.validity,
-      lastUID: progress.advance())
-    CrashPoint.afterCommit.reached()
-    counts.copied += copies.count
-    counts.refused += notCopied.count
   }
 
   enum DuplicateReason { case sameContent, sameMessageID }

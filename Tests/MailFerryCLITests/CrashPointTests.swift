@@ -25,12 +25,14 @@ import Testing
   /// The points every job passes, and those only a job writing an archive passes.
   static let enginePoints: [CrashPoint] = [.afterIntent, .afterStore, .afterCommit]
   static let archivePoints: [CrashPoint] = [.afterDataWrite, .insideMember, .afterManifest, .insideCatalogCommit]
-  /// The first time a point is reached, and a later time (each case moves four batches or more).
-  static let counts = [1, 3]
+  /// The first time a point is reached, and a later time (each case moves four batches or
+  /// more). A searchable target commits once per read-back group of four batches, so the
+  /// later commit is the second: one per folder.
+  static func counts(_ point: CrashPoint) -> [Int] { point == .afterCommit ? [1, 2] : [1, 3] }
 
   /// Every (point, count) case, in order.
   static func cases(_ points: [CrashPoint]) -> [(point: CrashPoint, count: Int)] {
-    points.flatMap { point in counts.map { (point, $0) } }
+    points.flatMap { point in counts(point).map { (point, $0) } }
   }
 
   /// Runs `command` armed to die at `point` the `count`th time, checks it died there, then
@@ -143,9 +145,10 @@ import Testing
       + ["--source-password-file", "\(directory)/source.pw", "--target-password-file", "\(directory)/target.pw"]
       + ["--source-ca-file", server.caFile, "--target-ca-file", server.caFile, "--state", "\(directory)/pop.sqlite"]
     for (round, (point, count)) in Self.cases(Self.enginePoints).enumerated() {
-      for number in 1...8 {
+      // Five batches: two read-back groups, so two commits.
+      for number in 1...10 {
         try server.deliver(
-          BackupCommandTests.message(folder: "pop", number: round * 10 + number), to: backup.sourceUser.name)
+          BackupCommandTests.message(folder: "pop", number: round * 20 + number), to: backup.sourceUser.name)
       }
       try crashThenResume(migrate, at: point, count: count)
       let maildrop = try backup.contents(backup.sourceUser)["INBOX"]?.map { String($0.prefix(64)) }.sorted()
