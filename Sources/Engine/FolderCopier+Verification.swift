@@ -58,13 +58,12 @@ extension FolderCopier {
     }
     let contentDiffers = copy.sha256.map { $0 != record.sha256 } ?? false
     guard sizeDiffers || headerDiffers || contentDiffers else { return nil }
-    // Find the first byte that differs in the whole copy (read once more; rare), unless the
-    // message is too large to hold (spooled).
+    // Find the first byte that differs in the whole copy (read once more; rare), a chunk
+    // at a time: a large copy is spooled, like the message sent.
     var text = sizeDiffers ? "size \(copy.size) bytes, sent \(bytes.count)" : "content differs"
-    if case .inMemory(let bytes) = bytes,
-      let storedBytes = try sink.storedBytes(
-        of: id, atMost: MessageSizeLimits.tolerated(listedSize: max(UInt64(bytes.count), copy.size))),
-      let found = MessageBytes.firstDifference(MessageBytes.normalized(bytes), MessageBytes.normalized(storedBytes))
+    let limit = MessageSizeLimits.tolerated(listedSize: max(UInt64(bytes.count), copy.size))
+    if let stored = try sink.storedBody(of: id, atMost: limit, spooling: options.spoolPolicy),
+      let found = try bytes.firstDifference(from: stored)
     {
       text += "; first difference at \(found)"
     }
