@@ -117,6 +117,25 @@ enum LocalFiles {
     }
   }
 
+  /// `createFile` with `count` bytes of `source` from `offset`, copied a MiB at a time (a
+  /// torn record may be a large message).
+  static func createFile(_ path: String, copying source: LocalFile, from offset: UInt64, count: UInt64) throws {
+    let file = try LocalFile(path: path, flags: O_WRONLY | O_CREAT | O_EXCL)
+    do {
+      var copied: UInt64 = 0
+      while copied < count {
+        let chunk = try source.read(from: offset + copied, count: Int(min(count - copied, 1 << 20)))
+        if chunk.isEmpty { break }
+        try file.write(chunk)
+        copied += UInt64(chunk.count)
+      }
+      try file.sync()
+    } catch {
+      _ = unlink(path)
+      throw error
+    }
+  }
+
   /// The file at `path` as a message body, spooled past `policy`'s threshold; nil when the
   /// file is gone.
   static func readBody(_ path: String, spooling policy: SpoolPolicy) throws -> MessageBody? {

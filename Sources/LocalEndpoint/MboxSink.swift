@@ -167,17 +167,17 @@ public final class MboxSink: MessageSink, @unchecked Sendable {
     let end = try file.read(from: size >= 3 ? size - 3 : 0, count: 3)
     if end.suffix(2) == [0x0A, 0x0A] || end == [0x0A, 0x0D, 0x0A] { return false }
     let lastOffset = index.entries.last?.offset ?? 0
-    let tail = try file.read(from: lastOffset, count: Int(size - lastOffset))
+    let tail = Int(size - lastOffset)
     let aside = LocalFiles.join(directory, ".\(leaf).torn-\(LocalFiles.now())-\(UInt16.random(in: 0...UInt16.max))")
-    try LocalFiles.createFile(aside, contents: tail)
+    try LocalFiles.createFile(aside, copying: file, from: lastOffset, count: UInt64(tail))
     try LocalFiles.syncDirectory(directory)
     try file.truncate(to: lastOffset)
     try file.sync()
-    recoveredTornTail = (recoveredTornTail ?? 0) + tail.count
+    recoveredTornTail = (recoveredTornTail ?? 0) + tail
     setAside.append(
       SkippedItem(
         path: aside,
-        reason: "an incomplete last record (\(tail.count) bytes) was cut from \(file.path) and kept here"))
+        reason: "an incomplete last record (\(tail) bytes) was cut from \(file.path) and kept here"))
     return !index.entries.isEmpty
   }
 }
