@@ -11,6 +11,9 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
   private var current: ArchiveFolder?
   private var specialUses: [String: String] = [:]
 
+  /// Where a large copy read back is inflated to (`--spool-dir`).
+  public var spoolDirectory = MessageSpooler.defaultDirectory
+
   public init(_ archive: Archive) { self.archive = archive }
 
   public func folders() throws -> [FolderDescriptor] {
@@ -96,7 +99,7 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
     }
     // A large copy is inflated into a spool file and read from what that learnt on the way.
     for message in messages where message.size > Self.readBackInMemory {
-      let spool = try archive.spool(message, directory: MessageSpooler.defaultDirectory)
+      let spool = try archive.spool(message, directory: spoolDirectory)
       copies[message.uid] = StoredCopy(
         size: UInt64(spool.count),
         header: depth >= .header
@@ -112,6 +115,14 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
   public func storedBytes(of id: UInt32, atMost limit: UInt64) throws -> [UInt8]? {
     let messages = try archive.messages(try openFolder(), uids: [id])
     return try archive.read(messages).first
+  }
+
+  public func storedBody(of id: UInt32, atMost limit: UInt64, spooling policy: SpoolPolicy) throws -> MessageBody? {
+    guard let message = try archive.messages(try openFolder(), uids: [id]).first else { return nil }
+    guard policy.spools(size: UInt64(message.size)) else {
+      return try archive.read([message]).first.map { .inMemory($0) }
+    }
+    return .spooled(try archive.spool(message, directory: policy.directory))
   }
 
   public func flags(of ids: [UInt32]) throws -> [UInt32: [String]] {

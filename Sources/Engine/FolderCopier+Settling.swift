@@ -3,19 +3,19 @@ import MailCore
 import Mailstore
 
 /// What a read-back compares a stored copy with, kept once the message's bytes are gone:
-/// its sizes and normalised header, and its bytes only while its batch is settled at once
-/// (they locate the first byte that differs).
+/// its sizes and normalised header, and the message itself (to locate the first byte that
+/// differs) when it is spooled, which costs no memory, or its batch is settled at once.
 struct SentCopy {
   let count: Int
   let normalizedCount: Int
   let normalizedHeader: [UInt8]
-  let bytes: [UInt8]?
+  let body: MessageBody?
 
   init(_ body: MessageBody, keepingBytes: Bool) {
     count = body.count
     normalizedCount = body.normalizedCount
     normalizedHeader = MessageBytes.normalized(MessageHeader.headerSection(of: body.headerBytes))
-    if keepingBytes, case .inMemory(let bytes) = body { self.bytes = bytes } else { bytes = nil }
+    self.body = keepingBytes || body.isSpooled ? body : nil
   }
 }
 

@@ -57,13 +57,13 @@ extension FolderCopier {
     }
     let contentDiffers = copy.sha256.map { $0 != record.sha256 } ?? false
     guard sizeDiffers || headerDiffers || contentDiffers else { return nil }
-    // Find the first byte that differs in the whole copy (read once more; rare), when the
-    // sent bytes are still held: not for a spooled message, nor one read back in a group.
+    // Find the first byte that differs in the whole copy (read once more; rare), a chunk
+    // at a time, when the sent message is still held: a spooled one always, one in memory
+    // only when its batch was read back alone.
     var text = sizeDiffers ? "size \(copy.size) bytes, sent \(sent.count)" : "content differs"
-    if let bytes = sent.bytes,
-      let storedBytes = try sink.storedBytes(
-        of: id, atMost: MessageSizeLimits.tolerated(listedSize: max(UInt64(bytes.count), copy.size))),
-      let found = MessageBytes.firstDifference(MessageBytes.normalized(bytes), MessageBytes.normalized(storedBytes))
+    let limit = MessageSizeLimits.tolerated(listedSize: max(UInt64(sent.count), copy.size))
+    if let body = sent.body, let stored = try sink.storedBody(of: id, atMost: limit, spooling: options.spoolPolicy),
+      let found = try body.firstDifference(from: stored)
     {
       text += "; first difference at \(found)"
     }

@@ -77,6 +77,9 @@ public struct VerificationOptions: Sendable {
   /// Messages fetched and hashed per request.
   public var batchCount = 50
   public var batchBytes = 16 << 20
+  /// Messages larger than this are read through a spool file (hashed as they stream), so
+  /// neither side's large messages are held whole; the directory is `--spool-dir`'s.
+  public var spoolPolicy = SpoolPolicy(threshold: MigrationOptions().spoolThreshold)
 
   public init() {}
 }
@@ -208,19 +211,19 @@ public final class Verification: @unchecked Sendable {
       var batch: [SourceMessage] = []
       var batchBytes: UInt64 = 0
       func flush() throws {
-        let (bodies, unreadable) = try store.fetchReadable(
-          batch.map(\.key), within: MessageSizeLimits(batch, maxSize: nil))
+        let (bodies, unreadable) = try store.fetchBodies(
+          batch.map(\.key), within: MessageSizeLimits(batch, maxSize: nil), spooling: options.spoolPolicy)
         for message in batch {
           if let reason = unreadable[message.key] {
             self.unreadable.append("\(folder): message \(message.key) cannot be read: \(reason)")
             continue
           }
-          guard let bytes = bodies[message.key] else { continue }
+          guard let body = bodies[message.key] else { continue }
           messages.append(
             Fingerprint(
-              key: message.key, sha256: ContentHasher.hash(bytes), messageID: MessageID(message: bytes),
+              key: message.key, sha256: body.contentHash, messageID: MessageID(message: body.headerBytes),
               flags: FlagSet.comparable(message.flags), date: message.receivedDate?.secondsSince1970,
-              size: UInt64(bytes.count)))
+              size: UInt64(body.count)))
         }
         batch = []
         batchBytes = 0
@@ -294,16 +297,19 @@ public final class Verification: @unchecked Sendable {
     _ message: Fingerprint, _ copy: Fingerprint, source: any MessageSource, target: any MessageSource
   ) throws -> AlteredCopy {
     // Read again within the sizes they had the first time: a server may send other bytes
-    // now (200 MB for a message of 1 KB), and this read must not hold them.
-    let sent = try source.fetchReadable(
-      [message.key], within: MessageSizeLimits(listedSizes: [message.key: max(message.size, 1)], maxSize: nil)
+    // now (200 MB for a message of 1 KB), and this read must not hold them. Large ones are
+    // spooled and compared a chunk at a time.
+    let sent = try source.fetchBodies(
+      [message.key], within: MessageSizeLimits(listedSizes: [message.key: max(message.size, 1)], maxSize: nil),
+      spooling: options.spoolPolicy
     ).bodies[message.key]
-    let stored = try target.fetchReadable(
-      [copy.key], within: MessageSizeLimits(listedSizes: [copy.key: max(copy.size, 1)], maxSize: nil)
+    let stored = try target.fetchBodies(
+      [copy.key], within: MessageSizeLimits(listedSizes: [copy.key: max(copy.size, 1)], maxSize: nil),
+      spooling: options.spoolPolicy
     ).bodies[copy.key]
     var difference: ByteDifference?
     if let sent, let stored {
-      difference = MessageBytes.firstDifference(MessageBytes.normalized(sent), MessageBytes.normalized(stored))
+      difference = try sent.firstDifference(from: stored)
     }
     return AlteredCopy(source: message.named, targetKey: copy.key, difference: difference, targetSize: copy.size)
   }

@@ -194,6 +194,12 @@ public final class IMAPSink: MessageSink, @unchecked Sendable {
     try IMAPSource(client).fetchReadable([id], within: MessageSizeLimits(listedSizes: [:], maxSize: limit)).bodies[id]
   }
 
+  public func storedBody(of id: UInt32, atMost limit: UInt64, spooling policy: SpoolPolicy) throws -> MessageBody? {
+    try IMAPSource(client).fetchBodies(
+      [id], within: MessageSizeLimits(listedSizes: [:], maxSize: limit), spooling: policy
+    ).bodies[id]
+  }
+
   public func flags(of ids: [UInt32]) throws -> [UInt32: [String]] {
     var flags: [UInt32: [String]] = [:]
     for chunk in UIDSet(ids).chunked(maxCount: 1000) {

@@ -113,8 +113,7 @@ public final class EmlSink: MessageSink, @unchecked Sendable {
           number += 1
         }
         let temporary = LocalFiles.join(path, Self.temporaryPrefix + "\(number).\(UInt32.random(in: 0...UInt32.max))")
-        try LocalFiles.createFile(
-          temporary, contents: try message.body.wholeBytes(), modified: message.receivedDate?.secondsSince1970)
+        try LocalFiles.createFile(temporary, body: message.body, modified: message.receivedDate?.secondsSince1970)
         do {
           try LocalFiles.rename(temporary, to: LocalFiles.join(path, Self.fileName(number)))
         } catch {
@@ -150,6 +149,11 @@ public final class EmlSink: MessageSink, @unchecked Sendable {
   public func storedBytes(of id: UInt32, atMost limit: UInt64) throws -> [UInt8]? {
     let path = try openFolder()
     return try files[id].flatMap { try MessageFileHashing.contents(LocalFiles.join(path, $0)) }
+  }
+
+  public func storedBody(of id: UInt32, atMost limit: UInt64, spooling policy: SpoolPolicy) throws -> MessageBody? {
+    let path = try openFolder()
+    return try files[id].flatMap { try LocalFiles.readBody(LocalFiles.join(path, $0), spooling: policy) }
   }
 
   /// .eml files keep no flags.

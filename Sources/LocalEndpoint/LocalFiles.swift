@@ -1,3 +1,6 @@
+import MailCore
+import Mailstore
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -99,6 +102,53 @@ enum LocalFiles {
       _ = unlink(path)
       throw error
     }
+  }
+
+  /// `createFile`, writing a body in chunks (a spooled one is never read whole).
+  static func createFile(_ path: String, body: MessageBody, modified: Int64? = nil) throws {
+    let file = try LocalFile(path: path, flags: O_WRONLY | O_CREAT | O_EXCL)
+    do {
+      try body.forEachChunk { try file.write($0) }
+      if let modified { try file.setModified(modified) }
+      try file.sync()
+    } catch {
+      _ = unlink(path)
+      throw error
+    }
+  }
+
+  /// `createFile` with `count` bytes of `source` from `offset`, copied a MiB at a time (a
+  /// torn record may be a large message).
+  static func createFile(_ path: String, copying source: LocalFile, from offset: UInt64, count: UInt64) throws {
+    let file = try LocalFile(path: path, flags: O_WRONLY | O_CREAT | O_EXCL)
+    do {
+      var copied: UInt64 = 0
+      while copied < count {
+        let chunk = try source.read(from: offset + copied, count: Int(min(count - copied, 1 << 20)))
+        if chunk.isEmpty { break }
+        try file.write(chunk)
+        copied += UInt64(chunk.count)
+      }
+      try file.sync()
+    } catch {
+      _ = unlink(path)
+      throw error
+    }
+  }
+
+  /// The file at `path` as a message body, spooled past `policy`'s threshold; nil when the
+  /// file is gone.
+  static func readBody(_ path: String, spooling policy: SpoolPolicy) throws -> MessageBody? {
+    let file: LocalFile
+    do {
+      file = try LocalFile(path: path, flags: O_RDONLY)
+    } catch LocalStoreError.notFound {
+      return nil
+    }
+    let builder = try MessageBodyBuilder(
+      threshold: policy.threshold, directory: policy.directory, expected: Int(clamping: try file.size()))
+    try file.read(from: 0, into: builder)
+    return builder.finish()
   }
 
   /// Replaces a small file atomically: a new file beside it, synced, renamed over it, and
@@ -217,18 +267,35 @@ final class LocalFile {
 
   /// Writes all of `bytes` at the current position.
   func write<Bytes: Collection>(_ bytes: Bytes) throws where Bytes.Element == UInt8 {
-    let contiguous = Array(bytes)
+    let contiguous = bytes as? [UInt8] ?? Array(bytes)
+    try contiguous.withUnsafeBytes { try write($0) }
+  }
+
+  func write(_ buffer: UnsafeRawBufferPointer) throws {
+    guard let base = buffer.baseAddress else { return }
     var written = 0
-    while written < contiguous.count {
-      let result = contiguous.withUnsafeBytes { buffer in
-        Glibc.write(descriptor, buffer.baseAddress! + written, contiguous.count - written)
-      }
+    while written < buffer.count {
+      let result = Glibc.write(descriptor, base + written, buffer.count - written)
       if result < 0 {
         if errno == EINTR { continue }
         throw LocalStoreError.system(errno, path: path, operation: "write")
       }
       written += result
     }
+  }
+
+  /// The bytes from `offset` to the end of the file (or `limit` bytes of them), a chunk at
+  /// a time into `builder`; the number of bytes read.
+  @discardableResult
+  func read(from offset: UInt64, atMost limit: UInt64 = .max, into builder: MessageBodyBuilder) throws -> UInt64 {
+    var read: UInt64 = 0
+    while read < limit {
+      let chunk = try self.read(from: offset + read, count: Int(min(limit - read, 1 << 20)))
+      if chunk.isEmpty { break }
+      try builder.append(chunk)
+      read += UInt64(chunk.count)
+    }
+    return read
   }
 
   func seekToEnd() throws -> UInt64 {

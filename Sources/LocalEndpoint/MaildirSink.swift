@@ -10,8 +10,8 @@ import Mailstore
 /// A Maildir++ directory written as a `MessageSink`, laid out as Dovecot and Courier read it
 /// (`MaildirLayout`). One instance belongs to one thread at a time.
 ///
-/// Storing a message: its bytes, exactly as given, go to `tmp/UNIQUE.mailferry`, which is
-/// synced with its mtime set to the INTERNALDATE and renamed to `cur/UNIQUE:2,FLAGS`; after
+/// Storing a message: its bytes, exactly as given (a spooled body in chunks), go to
+/// `tmp/UNIQUE.mailferry`, which is synced with its mtime set to the INTERNALDATE and renamed to `cur/UNIQUE:2,FLAGS`; after
 /// the batch `cur/` is synced and the ids are appended to the folder's `mailferry-uidlist`
 /// (`MaildirUIDList`). Ids and validity come from that list, so they hold across runs.
 /// Keywords get Dovecot's letters a–z through `dovecot-keywords`; while all 26 are taken,
@@ -125,14 +125,12 @@ public final class MaildirSink: MessageSink, @unchecked Sendable {
     }
     do {
       for message in messages {
-        let bytes = try message.body.wholeBytes()
-        let base = uniqueName(size: bytes.count)
+        let base = uniqueName(size: message.body.count)
         let info = try MaildirFlags.info(for: message.flags, keywords: &folder.keywords) {
           droppedKeywords.insert($0)
         }
         let temporary = LocalFiles.join(tmp, base + Self.temporarySuffix)
-        try LocalFiles.createFile(
-          temporary, contents: bytes, modified: message.receivedDate?.secondsSince1970)
+        try LocalFiles.createFile(temporary, body: message.body, modified: message.receivedDate?.secondsSince1970)
         let name = MaildirFlags.fileName(base: base, info: info)
         do {
           try LocalFiles.rename(temporary, to: LocalFiles.join(cur, name))
@@ -169,6 +167,10 @@ public final class MaildirSink: MessageSink, @unchecked Sendable {
 
   public func storedBytes(of id: UInt32, atMost limit: UInt64) throws -> [UInt8]? {
     try openFolder().withFile(id, MessageFileHashing.contents)
+  }
+
+  public func storedBody(of id: UInt32, atMost limit: UInt64, spooling policy: SpoolPolicy) throws -> MessageBody? {
+    try openFolder().withFile(id) { try LocalFiles.readBody($0, spooling: policy) }
   }
 
   public func flags(of ids: [UInt32]) throws -> [UInt32: [String]] {

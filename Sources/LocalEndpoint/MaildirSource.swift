@@ -88,6 +88,26 @@ public final class MaildirSource: MessageSource, @unchecked Sendable {
     return messages
   }
 
+  /// `fetch`, with a file larger than the policy's threshold (as it is read, not as it was
+  /// listed) copied into a spool file a chunk at a time: the file may change after this
+  /// read, the copy does not.
+  public func fetchBodies(
+    _ keys: [UInt32], within limits: MessageSizeLimits, spooling policy: SpoolPolicy
+  ) throws -> (bodies: [UInt32: MessageBody], unreadable: [UInt32: String]) {
+    let folder = try openFolder()
+    var bodies: [UInt32: MessageBody] = [:]
+    var unreadable: [UInt32: String] = [:]
+    for key in keys {
+      guard let body = try folder.withFile(key, { try LocalFiles.readBody($0, spooling: policy) }) else { continue }
+      if let reason = limits.reason(key: key, received: UInt64(body.count)) {
+        unreadable[key] = reason
+      } else {
+        bodies[key] = body
+      }
+    }
+    return (bodies, unreadable)
+  }
+
   /// The flags every message has now (a Maildir keeps no modification sequences).
   public func flags(changedSince modSeq: UInt64?) throws -> [SourceFlags] {
     let folder = try openFolder()

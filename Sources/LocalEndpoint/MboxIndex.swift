@@ -1,8 +1,8 @@
 import MailCore
 
-/// One pass over an mbox file with `MboxSplitter`: where each record starts and how long
-/// it is, plus the little the engine lists before reading bodies (size, flags, date).
-/// Memory holds these entries and one message at a time, never the messages.
+/// One pass over an mbox file with `MboxStreamSplitter`: where each record starts and how
+/// long it is, plus the little the engine lists before reading bodies (size, flags, date).
+/// Memory holds these entries and the start of one message (its header), never a message.
 struct MboxIndex {
   struct Entry {
     /// Where the record's `From ` line starts, and the bytes up to the next record.
@@ -14,6 +14,15 @@ struct MboxIndex {
     var date: ReceivedDate?
   }
 
+  /// What `build` learns of each message for `visit` (an mbox sink's inventory).
+  struct Fingerprint {
+    var sha256: SHA256Digest
+    var messageID: MessageID?
+  }
+
+  /// The start of each message kept to read its header fields (flags, Message-ID).
+  static let headerLimit = MessageSpooler.prefixLimit
+
   var entries: [Entry] = []
   /// Bytes read (the file's size when the pass ended).
   var length: UInt64 = 0
@@ -21,29 +30,50 @@ struct MboxIndex {
   /// of the file's inode and its first bytes (at most the first record's 4 KiB).
   var validity: UInt32 = 1
 
-  /// Reads the whole file, handing each record to `visit`. A non-empty file must start
-  /// with `From `.
-  static func build(_ file: LocalFile, visit: (MboxSplitter.Record) throws -> Void = { _ in }) throws -> MboxIndex {
+  /// Reads the whole file. A non-empty file must start with `From `. With `hashing`, each
+  /// message is also hashed as it streams past and handed to `visit`.
+  static func build(
+    _ file: LocalFile, hashing: Bool = false, visit: (Fingerprint) throws -> Void = { _ in }
+  ) throws -> MboxIndex {
     var index = MboxIndex()
     let start = try file.read(from: 0, count: 5)
     if !start.isEmpty && start != Array("From ".utf8) { throw LocalStoreError.notAnMbox(path: file.path) }
-    var splitter = MboxSplitter()
-    func take(_ record: MboxSplitter.Record) throws {
-      if !index.entries.isEmpty {
+    var splitter = MboxStreamSplitter()
+    var separator = ""
+    var header: [UInt8] = []
+    var size = 0
+    var hasher: ContentHasher?
+    func take(_ event: MboxStreamSplitter.Event) throws {
+      switch event {
+      case .start(let line, let offset):
+        if !index.entries.isEmpty {
+          let last = index.entries.count - 1
+          index.entries[last].length = UInt64(offset) - index.entries[last].offset
+        }
+        index.entries.append(Entry(offset: UInt64(offset), length: 0, size: 0, flags: [], date: nil))
+        separator = line
+        header.removeAll(keepingCapacity: true)
+        size = 0
+        if hashing { hasher = ContentHasher() }
+      case .body(let bytes):
+        size += bytes.count
+        if header.count < headerLimit { header.append(contentsOf: bytes.prefix(headerLimit - header.count)) }
+        hasher?.update(bytes)
+      case .end:
         let last = index.entries.count - 1
-        index.entries[last].length = UInt64(record.offset) - index.entries[last].offset
+        index.entries[last].size = UInt64(size)
+        index.entries[last].flags = flags(of: header)
+        index.entries[last].date = date(separator: separator)
+        if let done = hasher.take() {
+          try visit(Fingerprint(sha256: done.finalize(), messageID: MessageID(message: header)))
+        }
       }
-      index.entries.append(
-        Entry(
-          offset: UInt64(record.offset), length: 0, size: UInt64(record.message.count),
-          flags: flags(of: record.message), date: date(separator: record.separator)))
-      try visit(record)
     }
     var offset: UInt64 = 0
     while true {
       let chunk = try file.read(from: offset, count: 1 << 20)
       if chunk.isEmpty { break }
-      try splitter.feed(chunk, emit: take)
+      try chunk.withUnsafeBytes { try splitter.feed($0, emit: take) }
       offset += UInt64(chunk.count)
     }
     try splitter.finish(emit: take)

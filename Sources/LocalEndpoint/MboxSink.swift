@@ -9,8 +9,9 @@ import Mailstore
 
 /// A directory of mbox files written as a `MessageSink`: folder `A/B` (separator `/`) is
 /// the file `DIR/A.sbd/B` as Thunderbird lays it out, INBOX is `DIR/INBOX`. Messages are
-/// appended as plain mboxrd records (`Mboxrd.record`, the INTERNALDATE or now on the
-/// separator line), and the file is synced after each batch.
+/// appended as plain mboxrd records (`MboxrdRecordWriter`, the INTERNALDATE or now on the
+/// separator line; a spooled body quoted chunk by chunk), and the file is synced after
+/// each batch.
 ///
 /// An mbox gives no ids: the folder's validity is nil and every message is `stored(id:
 /// nil)`, so the engine's inventory hashes every record, copies are confirmed by content,
@@ -78,14 +79,11 @@ public final class MboxSink: MessageSink, @unchecked Sendable {
     return SinkFolderState(validity: nil, count: count, permanentFlags: [])
   }
 
-  /// Hashes every record (there are no ids to skip by).
+  /// Hashes every record as it streams past (there are no ids to skip by).
   public func inventory(skipping known: Set<UInt32>, visit: (StoredMessage) throws -> Void) throws {
     let file = try openFile()
-    _ = try MboxIndex.build(file) { record in
-      try visit(
-        StoredMessage(
-          id: nil, sha256: ContentHasher.hash(record.message), messageID: MessageID(message: record.message))
-      )
+    _ = try MboxIndex.build(file, hashing: true) { found in
+      try visit(StoredMessage(id: nil, sha256: found.sha256, messageID: found.messageID))
     }
   }
 
@@ -97,8 +95,15 @@ public final class MboxSink: MessageSink, @unchecked Sendable {
     do {
       for message in messages {
         let date = message.receivedDate?.secondsSince1970 ?? LocalFiles.now()
-        let bytes = try message.body.wholeBytes()
-        try file.write(Mboxrd.record(bytes, sender: Mboxrd.sender(of: bytes), date: date))
+        var out = Mboxrd.separatorLine(sender: Mboxrd.sender(of: message.body.headerBytes), date: date)
+        var record = MboxrdRecordWriter()
+        try message.body.forEachChunk { chunk in
+          record.add(chunk, into: &out)
+          try file.write(out)
+          out.removeAll(keepingCapacity: true)
+        }
+        record.finish(into: &out)
+        try file.write(out)
       }
       try file.sync()
     } catch {
@@ -162,17 +167,17 @@ public final class MboxSink: MessageSink, @unchecked Sendable {
     let end = try file.read(from: size >= 3 ? size - 3 : 0, count: 3)
     if end.suffix(2) == [0x0A, 0x0A] || end == [0x0A, 0x0D, 0x0A] { return false }
     let lastOffset = index.entries.last?.offset ?? 0
-    let tail = try file.read(from: lastOffset, count: Int(size - lastOffset))
+    let tail = Int(size - lastOffset)
     let aside = LocalFiles.join(directory, ".\(leaf).torn-\(LocalFiles.now())-\(UInt16.random(in: 0...UInt16.max))")
-    try LocalFiles.createFile(aside, contents: tail)
+    try LocalFiles.createFile(aside, copying: file, from: lastOffset, count: UInt64(tail))
     try LocalFiles.syncDirectory(directory)
     try file.truncate(to: lastOffset)
     try file.sync()
-    recoveredTornTail = (recoveredTornTail ?? 0) + tail.count
+    recoveredTornTail = (recoveredTornTail ?? 0) + tail
     setAside.append(
       SkippedItem(
         path: aside,
-        reason: "an incomplete last record (\(tail.count) bytes) was cut from \(file.path) and kept here"))
+        reason: "an incomplete last record (\(tail) bytes) was cut from \(file.path) and kept here"))
     return !index.entries.isEmpty
   }
 }

@@ -15,7 +15,8 @@ import Mailstore
 /// ordinals 1…n, and the validity is a hash of the file's inode and first bytes, so
 /// messages appended later get new keys while a file that is rewritten from the start or
 /// replaced (a compacted Thunderbird folder) gets a new validity and is matched by content.
-/// Records are read back from their offsets and mboxrd-unquoted. Flags come from the
+/// Records are read back from their offsets and mboxrd-unquoted as they stream (a large
+/// one into a spool file). Flags come from the
 /// `Status` and `X-Status` fields, INTERNALDATE from the separator line.
 ///
 /// `remove` throws `LocalStoreError.removalUnsupported`: deleting records would mean
@@ -89,24 +90,64 @@ public final class MboxSource: MessageSource, @unchecked Sendable {
   /// Reads each record at its offset. A record that is no longer where the index found it
   /// means another program rewrote the file: `LocalStoreError.mboxChanged`.
   public func fetch(_ keys: [UInt32]) throws -> [UInt32: [UInt8]] {
-    let file = try openFile()
     var messages: [UInt32: [UInt8]] = [:]
-    for key in keys {
-      guard let entry = entry(key) else { continue }
-      let raw = try file.read(from: entry.offset, count: Int(entry.length))
-      guard UInt64(raw.count) == entry.length, raw.starts(with: Array("From ".utf8)) else {
-        throw LocalStoreError.mboxChanged(path: file.path)
-      }
-      var splitter = MboxSplitter()
-      var message: [UInt8]?
-      splitter.feed(raw) { if message == nil { message = $0.message } }
-      splitter.finish { if message == nil { message = $0.message } }
-      guard let message, UInt64(message.count) == entry.size else {
-        throw LocalStoreError.mboxChanged(path: file.path)
-      }
-      messages[key] = message
+    for (key, body) in try fetchBodies(keys, within: .none, spooling: .never).bodies {
+      messages[key] = try body.wholeBytes()
     }
     return messages
+  }
+
+  /// `fetch`, streaming each record from the file through `MboxStreamSplitter`: a message
+  /// above the policy's threshold is unquoted into a spool file a chunk at a time, never
+  /// held whole (and the file may change after, the copy does not).
+  public func fetchBodies(
+    _ keys: [UInt32], within limits: MessageSizeLimits, spooling policy: SpoolPolicy
+  ) throws -> (bodies: [UInt32: MessageBody], unreadable: [UInt32: String]) {
+    let file = try openFile()
+    var bodies: [UInt32: MessageBody] = [:]
+    var unreadable: [UInt32: String] = [:]
+    for key in keys {
+      guard let entry = entry(key) else { continue }
+      let body = try read(entry, from: file, spooling: policy)
+      if let reason = limits.reason(key: key, received: UInt64(body.count)) {
+        unreadable[key] = reason
+      } else {
+        bodies[key] = body
+      }
+    }
+    return (bodies, unreadable)
+  }
+
+  /// The message of one indexed record, checked to be where and as long as it was indexed.
+  private func read(
+    _ entry: MboxIndex.Entry, from file: LocalFile, spooling policy: SpoolPolicy
+  ) throws
+    -> MessageBody
+  {
+    let builder = try MessageBodyBuilder(
+      threshold: policy.threshold, directory: policy.directory, expected: Int(clamping: entry.size))
+    var splitter = MboxStreamSplitter()
+    var records = 0
+    func take(_ event: MboxStreamSplitter.Event) throws {
+      switch event {
+      case .start: records += 1
+      case .body(let bytes): if records == 1 { try builder.append(bytes) }
+      case .end: break
+      }
+    }
+    var read: UInt64 = 0
+    while read < entry.length {
+      let chunk = try file.read(from: entry.offset + read, count: Int(min(entry.length - read, 1 << 20)))
+      if chunk.isEmpty { break }
+      if read == 0 && !chunk.starts(with: Array("From ".utf8)) { throw LocalStoreError.mboxChanged(path: file.path) }
+      try chunk.withUnsafeBytes { try splitter.feed($0, emit: take) }
+      read += UInt64(chunk.count)
+    }
+    try splitter.finish(emit: take)
+    guard read == entry.length, records >= 1, UInt64(builder.count) == entry.size else {
+      throw LocalStoreError.mboxChanged(path: file.path)
+    }
+    return builder.finish()
   }
 
   /// Every message's flags as the index read them (an mbox keeps no modification

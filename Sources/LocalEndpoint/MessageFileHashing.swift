@@ -33,10 +33,31 @@ enum MessageFileHashing {
     return (hasher.finalize(), MessageID(message: header))
   }
 
-  /// A stored message file read back to `depth`; nil when the file is gone.
+  /// A stored message file read back to `depth`, a chunk at a time (the header kept up to
+  /// `StoredCopy.headerLimit`, as `StoredCopy(bytes:depth:)` keeps it); nil when the file
+  /// is gone.
   static func storedCopy(_ path: String, depth: ReadBackDepth) throws -> StoredCopy? {
     if depth == .size { return try LocalFiles.status(path).map { StoredCopy(size: $0.size) } }
-    return try contents(path).map { StoredCopy(bytes: $0, depth: depth) }
+    let file: LocalFile
+    do {
+      file = try LocalFile(path: path, flags: O_RDONLY)
+    } catch LocalStoreError.notFound {
+      return nil
+    }
+    var hasher = ContentHasher()
+    var start: [UInt8] = []
+    var offset: UInt64 = 0
+    while depth >= .content || start.count < StoredCopy.headerLimit {
+      let chunk = try file.read(from: offset, count: 1 << 20)
+      if chunk.isEmpty { break }
+      if depth >= .content { hasher.update(chunk) }
+      if start.count < StoredCopy.headerLimit { start += chunk.prefix(StoredCopy.headerLimit - start.count) }
+      offset += UInt64(chunk.count)
+    }
+    return StoredCopy(
+      size: depth >= .content ? offset : try file.size(),
+      header: Array(MessageHeader.headerSection(of: start).prefix(StoredCopy.headerLimit)),
+      sha256: depth >= .content ? hasher.finalize() : nil)
   }
 
   /// The bytes of the file at `path`; nil when it is gone.

@@ -1,7 +1,8 @@
 /// Splits an mbox stream into messages, fed in chunks of any size. A record starts with a
 /// `From ` line at the start of the stream or after an empty line; the empty line before
 /// the next record (or at the end) belongs to the format, not the message. Messages are
-/// handed over mboxrd-unquoted. Memory holds one message at a time.
+/// handed over mboxrd-unquoted. Memory holds one message at a time; `MboxStreamSplitter`
+/// (which this collects from) holds none.
 public struct MboxSplitter {
   /// One message: its separator line (without the line end), where that line starts in the
   /// stream, and the unquoted message bytes.
@@ -9,76 +10,49 @@ public struct MboxSplitter {
     public var separator: String
     public var offset: Int
     public var message: [UInt8]
+
+    public init(separator: String, offset: Int, message: [UInt8]) {
+      self.separator = separator
+      self.offset = offset
+      self.message = message
+    }
   }
 
-  private var pendingLine: [UInt8] = []
-  private var separator: String?
-  private var recordOffset = 0
-  private var body: [UInt8] = []
-  /// The previous line was empty; its line end is held back until we know whether a new
-  /// record follows.
-  private var heldEmptyLine: [UInt8]?
-  private var streamOffset = 0
-  private var lineOffset = 0
+  private var stream = MboxStreamSplitter()
+  private var record: Record?
+
   /// Bytes before the first `From ` line (not an mbox, or a damaged start).
-  public private(set) var leadingGarbage = 0
+  public var leadingGarbage: Int { stream.leadingGarbage }
 
   public init() {}
 
   /// Feeds bytes; `emit` gets every record completed by them.
   public mutating func feed<Bytes: Collection>(_ bytes: Bytes, emit: (Record) throws -> Void) rethrows
   where Bytes.Element == UInt8 {
-    for byte in bytes {
-      pendingLine.append(byte)
-      streamOffset += 1
-      if byte == 0x0A {
-        try takeLine(emit: emit)
-        lineOffset = streamOffset
-      }
+    let contiguous = bytes as? [UInt8] ?? Array(bytes)
+    var record = self.record
+    try contiguous.withUnsafeBytes { chunk in
+      try stream.feed(chunk) { try Self.collect($0, into: &record, emit: emit) }
     }
+    self.record = record
   }
 
   /// Ends the stream: emits the last record.
   public mutating func finish(emit: (Record) throws -> Void) rethrows {
-    if !pendingLine.isEmpty { try takeLine(emit: emit) }
-    if let separator {
-      // The final empty line, if any, closes the format; it is not part of the message.
-      try emit(Record(separator: separator, offset: recordOffset, message: Mboxrd.unquote(body)))
-    }
-    separator = nil
-    body = []
-    heldEmptyLine = nil
+    var record = self.record
+    try stream.finish { try Self.collect($0, into: &record, emit: emit) }
+    self.record = nil
   }
 
-  private mutating func takeLine(emit: (Record) throws -> Void) rethrows {
-    let line = pendingLine
-    pendingLine = []
-    let startsRecord =
-      line.starts(with: [0x46, 0x72, 0x6F, 0x6D, 0x20]) && (separator == nil ? body.isEmpty : heldEmptyLine != nil)
-    if startsRecord {
-      if let separator {
-        try emit(Record(separator: separator, offset: recordOffset, message: Mboxrd.unquote(body)))
-      }
-      var text = line
-      while let last = text.last, last == 0x0A || last == 0x0D { text.removeLast() }
-      separator = String(decoding: text, as: UTF8.self)
-      recordOffset = lineOffset
-      body = []
-      heldEmptyLine = nil
-      return
-    }
-    guard separator != nil else {
-      leadingGarbage += line.count
-      return
-    }
-    if let held = heldEmptyLine {
-      body.append(contentsOf: held)
-      heldEmptyLine = nil
-    }
-    if line == [0x0A] || line == [0x0D, 0x0A] {
-      heldEmptyLine = line
-    } else {
-      body.append(contentsOf: line)
+  private static func collect(
+    _ event: MboxStreamSplitter.Event, into record: inout Record?, emit: (Record) throws -> Void
+  ) rethrows {
+    switch event {
+    case .start(let separator, let offset): record = Record(separator: separator, offset: offset, message: [])
+    case .body(let bytes): record?.message.append(contentsOf: bytes)
+    case .end:
+      if let done = record { try emit(done) }
+      record = nil
     }
   }
 }

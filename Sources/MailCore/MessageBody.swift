@@ -54,8 +54,9 @@ public enum MessageBody: Sendable, Equatable {
     }
   }
 
-  /// Every byte in one array: for stores that do not write in chunks yet. A spooled body is
-  /// read whole, so its size is in memory for as long as the caller keeps it.
+  /// Every byte in one array, for callers that want them so (`MessageSource.fetch`, tests).
+  /// A spooled body is read whole, so its size is in memory for as long as the caller
+  /// keeps it.
   public func wholeBytes() throws -> [UInt8] {
     switch self {
     case .inMemory(let bytes): return bytes

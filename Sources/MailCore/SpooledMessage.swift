@@ -13,7 +13,7 @@
 public final class SpooledMessage: @unchecked Sendable {
   // @unchecked: every stored property is immutable after `MessageSpooler.finish`; reads go
   // through `pread`, which keeps no file offset, so threads may read it at once.
-  private let descriptor: Int32
+  fileprivate let descriptor: Int32
   /// Where the file was made (for error messages; the name itself is already gone).
   public let directory: String
   public let count: Int
@@ -56,6 +56,26 @@ public final class SpooledMessage: @unchecked Sendable {
       try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
       offset += got
     }
+  }
+}
+
+extension SpooledMessage {
+  /// Up to `count` bytes from `offset` (fewer at the end).
+  public func read(from offset: Int, count wanted: Int) throws -> [UInt8] {
+    let length = Swift.max(0, Swift.min(wanted, count - offset))
+    var bytes = [UInt8](repeating: 0, count: length)
+    var filled = 0
+    while filled < length {
+      let got = bytes.withUnsafeMutableBytes {
+        pread(descriptor, $0.baseAddress! + filled, length - filled, off_t(offset + filled))
+      }
+      if got < 0 && errno == EINTR { continue }
+      guard got > 0 else {
+        throw SpoolError(directory: directory, operation: "read back", errno: got < 0 ? errno : EIO)
+      }
+      filled += got
+    }
+    return bytes
   }
 }
 
@@ -155,8 +175,15 @@ public struct SpoolError: UserFacingError, Equatable {
   }
 
   public var hint: String? {
-    "large messages are spooled to \(directory) while they are copied: free space there or set TMPDIR to a "
-      + "directory with room, then run the same command again (nothing committed was lost)"
+    switch errno {
+    case EACCES, EPERM, EROFS, ENOENT, ENOTDIR:
+      return "large messages are spooled to \(directory) while they are copied, and this user cannot write there: "
+        + "give --spool-dir (or TMPDIR) a directory it can write, then run the same command again (nothing "
+        + "committed was lost)"
+    default:
+      return "large messages are spooled to \(directory) while they are copied: free space there or give "
+        + "--spool-dir (or TMPDIR) a directory with room, then run the same command again (nothing committed was lost)"
+    }
   }
 
   /// The next large message would fail the same way.

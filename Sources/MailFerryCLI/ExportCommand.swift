@@ -28,6 +28,7 @@ struct ExportCommand: Subcommand {
       .init(name: "since", valueName: "DATE", help: "Only messages received on or after DATE (YYYY-MM-DD)."),
       .init(name: "before", valueName: "DATE", help: "Only messages received before DATE (YYYY-MM-DD)."),
       .init(name: "state", valueName: "FILE", help: "The job's state file (default under $XDG_STATE_HOME/mailferry)."),
+      MigrateCommand.spoolDirOption,
       .init(name: "json", valueName: nil, help: "Print events and the report as JSON lines on standard output."),
       .init(name: "quiet", valueName: nil, help: "Print only the report's problems."),
     ] + RunRecordOptions.options)

@@ -21,7 +21,8 @@ struct ImportCommand: Subcommand {
     options: MigrateCommand.spec.options.filter {
       [
         "include", "exclude", "folder-map", "since", "before",
-        "max-size", "dedup", "batch", "state", "dry-run", "json", "quiet", "compression", "log", "report",
+        "max-size", "spool-dir", "dedup", "batch", "state", "dry-run", "json", "quiet", "compression", "log",
+        "report",
       ].contains($0.name)
     })
 

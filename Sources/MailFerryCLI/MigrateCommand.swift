@@ -46,6 +46,7 @@ struct MigrateCommand: Subcommand {
       .init(name: "since", valueName: "DATE", help: "Only messages received on or after DATE (YYYY-MM-DD, UTC)."),
       .init(name: "before", valueName: "DATE", help: "Only messages received before DATE (YYYY-MM-DD, UTC)."),
       .init(name: "max-size", valueName: "BYTES", help: "Skip messages larger than BYTES."),
+      spoolDirOption,
       .init(
         name: "dedup", valueName: "MODE", help: "hash (default), message-id or none.",
         choices: ["hash", "message-id", "none"]),
@@ -228,6 +229,7 @@ struct MigrateCommand: Subcommand {
       }
       options.maxSize = bytes
     }
+    options.spoolDirectory = try spoolDirectory(arguments)
     options.connections = try arguments.count("connections", default: 4, command: name)
     options.deliverySessions = try arguments.count("delivery-sessions", default: 4, command: name)
     if arguments.flag("verify") && arguments.flag("no-verify") {
@@ -252,6 +254,19 @@ struct MigrateCommand: Subcommand {
         command: name, message: "'--dry-run' and '--delete-source' (or '--keep-days') cannot be used together")
     }
     return options
+  }
+
+  static let spoolDirOption = CommandSpec.Option(
+    name: "spool-dir", valueName: "DIR",
+    help: "Where messages larger than 4 MiB are spooled while copied (default $TMPDIR, else /tmp).")
+
+  /// `--spool-dir`, checked before anything moves: a spool file is made there and dropped,
+  /// so a directory that cannot be written stops the job at once (`SpoolError`, exit 74)
+  /// rather than at its first large message.
+  static func spoolDirectory(_ arguments: ParsedArguments) throws -> String? {
+    guard let directory = arguments.value("spool-dir") else { return nil }
+    _ = try MessageSpooler(directory: directory)
+    return directory
   }
 
   static func date(_ text: String, option: String, command: String) throws -> Int64 {

@@ -25,7 +25,7 @@ struct PlanCommand: Subcommand {
     options: MigrateCommand.spec.options.filter {
       ![
         "dry-run", "delete-source", "keep-days", "sync-flags", "verify", "no-verify", "quiet", "batch", "connections",
-        "compression", "max-wait", "max-rate", "log", "report",
+        "compression", "max-wait", "max-rate", "log", "report", "spool-dir",
       ].contains($0.name)
     })
 

@@ -70,10 +70,13 @@ enum StoreOpener {
           fix: "run without --dry-run to create it (everything in the source is new to it)")
       }
       let level = try compressionLevel(context.arguments, command: context.command)
+      let spoolDirectory = context.arguments.value("spool-dir")
       return Opened(connectSink: {
         let archive = try Archive(path: path, create: false)
         archive.compressionLevel = level
-        return ArchiveSink(archive)
+        let sink = ArchiveSink(archive)
+        if let directory = spoolDirectory { sink.spoolDirectory = directory }
+        return sink
       })
     case (.local(let kind, let path), .reading):
       let connect = try localSource(kind, path: path)

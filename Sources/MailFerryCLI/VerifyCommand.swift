@@ -45,6 +45,7 @@ struct VerifyCommand: Subcommand {
       .init(
         name: "state", valueName: "FILE",
         help: "The job's state file: its folder mapping and dedup mode (default: the job's own, if it exists)."),
+      MigrateCommand.spoolDirOption,
       .init(name: "quiet", valueName: nil, help: "Print only the differences."),
     ])
 
@@ -61,6 +62,7 @@ struct VerifyCommand: Subcommand {
       source: sides.sourceProfile, target: sides.targetProfile, to: &profiled, connectionsGiven: false,
       console: Console(out: { _ in }, err: { _ in }, isTerminal: false))
     options.naming = profiled.naming
+    options.spoolPolicy.directory = migrate.spoolDirectory ?? MessageSpooler.defaultDirectory
     if sides.source.isPOP3, !sides.target.folder.isEmpty { options.folderMap["INBOX"] = sides.target.folder }
 
     // The job's state file: which folder went where, and the dedup mode it used.

@@ -63,6 +63,11 @@ public protocol MessageSink: AnyObject, Sendable {
   /// for it (what it sends is not trusted to be the size it reported).
   func storedBytes(of id: UInt32, atMost limit: UInt64) throws -> [UInt8]?
 
+  /// `storedBytes`, with a copy above the policy's threshold read into a spool file rather
+  /// than held, so a large altered copy can be compared a chunk at a time. The default
+  /// holds `storedBytes` in memory.
+  func storedBody(of id: UInt32, atMost limit: UInt64, spooling policy: SpoolPolicy) throws -> MessageBody?
+
   /// Current flags of the messages with these ids that are present.
   func flags(of ids: [UInt32]) throws -> [UInt32: [String]]
 
@@ -99,6 +104,9 @@ extension MessageSink {
   public var inexpensiveReadBackDepth: ReadBackDepth? { readBackDepth.map { min($0, .header) } }
   public func readBack(_ ids: [UInt32], depth: ReadBackDepth) throws -> [UInt32: StoredCopy] { [:] }
   public func storedBytes(of id: UInt32, atMost limit: UInt64) throws -> [UInt8]? { nil }
+  public func storedBody(of id: UInt32, atMost limit: UInt64, spooling policy: SpoolPolicy) throws -> MessageBody? {
+    try storedBytes(of: id, atMost: limit).map { .inMemory($0) }
+  }
 }
 
 /// How closely a stored copy is read back: each level includes the ones before it.

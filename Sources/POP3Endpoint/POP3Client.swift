@@ -260,12 +260,13 @@ public final class POP3Client: @unchecked Sendable {
   /// time); each message is handed to `body` whole, in order. A number the server refuses
   /// (-ERR: deleted meanwhile) is skipped. A message longer than `limit(number)` is not
   /// kept: its bytes are read and dropped as they arrive, and `oversized` gets its size.
-  /// A message for which `spooler` gives a spooler is written into it as it arrives
-  /// (dot-unstuffed) instead of into memory, and handed to `spooled`.
+  /// A message for which `builder` gives a builder is collected in it as it arrives
+  /// (dot-unstuffed), which spools it once the bytes received pass its threshold (whatever
+  /// LIST said), and handed to `built`.
   public func retrieve(
     _ numbers: [Int], limit: (Int) -> UInt64? = { _ in nil }, oversized: (Int, UInt64) throws -> Void = { _, _ in },
-    spooler: (Int) throws -> MessageSpooler? = { _ in nil },
-    spooled: (Int, SpooledMessage) throws -> Void = { _, _ in }, body: (Int, [UInt8]) throws -> Void
+    builder: (Int) throws -> MessageBodyBuilder? = { _ in nil },
+    built: (Int, MessageBody) throws -> Void = { _, _ in }, body: (Int, [UInt8]) throws -> Void
   ) throws {
     let window = has("PIPELINING") ? 50 : 1
     var start = 0
@@ -277,12 +278,12 @@ public final class POP3Client: @unchecked Sendable {
         guard try readStatus(command: "RETR \(number)", failing: false).ok else { continue }
         var bytes: [UInt8] = []
         let keep = limit(number) ?? .max
-        let spool = try spooler(number)
-        let size = try readBody(into: &bytes, keepingAtMost: keep, spoolingInto: spool)
+        let collector = try builder(number)
+        let size = try readBody(into: &bytes, keepingAtMost: keep, collectingInto: collector)
         if size > keep {
           try oversized(number, size)
-        } else if let spool {
-          try spooled(number, spool.finish())
+        } else if let collector {
+          try built(number, collector.finish())
         } else {
           try body(number, bytes)
         }
@@ -400,26 +401,26 @@ public final class POP3Client: @unchecked Sendable {
 
   /// A multi-line body, dot-unstuffed, straight from the connection's buffer. Past
   /// `keepingAtMost` bytes the rest is read and counted but not kept (`output` is left
-  /// empty), up to `limits.maxSkippedBytes`. With a `spooler`, the kept bytes go into it
+  /// empty), up to `limits.maxSkippedBytes`. With a `collector`, the kept bytes go into it
   /// as they are decoded. Returns the body's size.
   private func readBody(
-    into output: inout [UInt8], keepingAtMost keep: UInt64, spoolingInto spooler: MessageSpooler? = nil
+    into output: inout [UInt8], keepingAtMost keep: UInt64, collectingInto collector: MessageBodyBuilder? = nil
   ) throws -> UInt64 {
     connection.beginResponse()
     var decoder = DotUnstuffer()
     var skipped: UInt64?
-    var spooled: UInt64 = 0
+    var collected: UInt64 = 0
     while !decoder.finished {
       if connection.bufferedCount == 0 { try connection.fill() }
       let used = connection.withBufferedBytes { decoder.decode($0, into: &output) }
       connection.consume(used)
-      if let spooler, skipped == nil, spooled + UInt64(output.count) <= keep, !output.isEmpty {
-        try spooler.write(output)
-        spooled += UInt64(output.count)
+      if let collector, skipped == nil, collected + UInt64(output.count) <= keep, !output.isEmpty {
+        try collector.append(output)
+        collected += UInt64(output.count)
         output.removeAll(keepingCapacity: true)
       }
-      if skipped != nil || spooled + UInt64(output.count) > keep {
-        let total = (skipped ?? spooled) + UInt64(output.count)
+      if skipped != nil || collected + UInt64(output.count) > keep {
+        let total = (skipped ?? collected) + UInt64(output.count)
         skipped = total
         output.removeAll(keepingCapacity: true)
         if total > limits.maxSkippedBytes {
@@ -428,7 +429,7 @@ public final class POP3Client: @unchecked Sendable {
         }
       }
     }
-    let size = skipped ?? spooled + UInt64(output.count)
+    let size = skipped ?? collected + UInt64(output.count)
     connection.trace?.record(.received, "[\(size) bytes]", connection: connection.traceLabel)
     return size
   }

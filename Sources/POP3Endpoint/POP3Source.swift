@@ -90,7 +90,8 @@ public final class POP3Source: MessageSource, @unchecked Sendable {
   }
 
   /// `fetchReadable(_:within:)`, with a message listed above the spool threshold written
-  /// into a spool file as RETR delivers it.
+  /// into a spool file as RETR delivers it, and one listed smaller (a LIST of 0, or a
+  /// server that lies) moved into one once the bytes received pass the threshold.
   public func fetchBodies(
     _ keys: [UInt32], within limits: MessageSizeLimits, spooling policy: SpoolPolicy
   ) throws -> (bodies: [UInt32: MessageBody], unreadable: [UInt32: String]) {
@@ -104,11 +105,13 @@ public final class POP3Source: MessageSource, @unchecked Sendable {
         guard let key = keyOf[number] else { return }
         unreadable[key] = limits.reason(key: key, received: size)
       },
-      spooler: { number in
-        guard let key = keyOf[number], policy.spools(size: limits.listedSizes[key] ?? 0) else { return nil }
-        return try MessageSpooler(directory: policy.directory)
+      builder: { number in
+        guard let key = keyOf[number], policy.threshold != .max else { return nil }
+        return try MessageBodyBuilder(
+          threshold: policy.threshold, directory: policy.directory,
+          expected: Int(clamping: limits.listedSizes[key] ?? 0))
       },
-      spooled: { number, spool in if let key = keyOf[number] { bodies[key] = .spooled(spool) } },
+      built: { number, body in if let key = keyOf[number] { bodies[key] = body } },
       body: { number, bytes in if let key = keyOf[number] { bodies[key] = .inMemory(bytes) } })
     return (bodies, unreadable)
   }

@@ -76,17 +76,20 @@ public final class TCPProxy: @unchecked Sendable {
 
 /// Plays a server that rewrites what it stores: in every literal an IMAP client sends (an
 /// APPEND's message), each 8-bit byte of the header section becomes `X`, so the size stays
-/// the same and only the bytes change, as some servers do to raw UTF-8 headers. Needs a
-/// plaintext, uncompressed session.
+/// the same and only the bytes change, as some servers do to raw UTF-8 headers (with
+/// `bodyToo`, every 8-bit byte of the message). Needs a plaintext, uncompressed session.
 public struct EightBitHeaderRewriter: ByteTransform {
   private var line: [UInt8] = []
   private var literalLeft = 0
   private var inHeader = false
   private var lastFour: [UInt8] = []
+  private let bodyToo: Bool
   /// Bytes replaced so far.
   public private(set) var replaced = 0
 
-  public init() {}
+  public init(bodyToo: Bool = false) {
+    self.bodyToo = bodyToo
+  }
 
   public mutating func process(_ bytes: [UInt8]) -> [UInt8] {
     var output = bytes
@@ -101,7 +104,7 @@ public struct EightBitHeaderRewriter: ByteTransform {
           }
           lastFour.append(byte)
           if lastFour.count > 4 { lastFour.removeFirst() }
-          if lastFour == [13, 10, 13, 10] || lastFour.suffix(2) == [10, 10] { inHeader = false }
+          if !bodyToo && (lastFour == [13, 10, 13, 10] || lastFour.suffix(2) == [10, 10]) { inHeader = false }
         }
         continue
       }

@@ -23,6 +23,27 @@ import Testing
     }
   }
 
+  /// The streaming splitter finds the records the whole-line splitter found, whatever the
+  /// pieces.
+  @Test func streamingSplitterAgreesWithTheLineSplitter() {
+    var fuzz = Fuzzing()
+    defer { fuzz.report("\(Self.self).\(#function)") }
+    for iteration in 0..<fuzz.iterations {
+      let input = fuzz.input(seeds: Self.seeds, interesting: Self.interesting)
+      var model = LineMboxSplitter()
+      var expected: [MboxSplitter.Record] = []
+      let take = { (record: LineMboxSplitter.Record) in
+        expected.append(
+          MboxSplitter.Record(separator: record.separator, offset: record.offset, message: record.message))
+      }
+      model.feed(input, emit: take)
+      model.finish(emit: take)
+      let streamed = Self.split(fuzz.pieces(input))
+      #expect(streamed.records == expected, "iteration \(iteration) seed \(fuzz.seed): \(input)")
+      #expect(streamed.garbage == model.leadingGarbage, "iteration \(iteration) seed \(fuzz.seed): \(input)")
+    }
+  }
+
   static func split(_ pieces: [[UInt8]]) -> (records: [MboxSplitter.Record], garbage: Int) {
     var splitter = MboxSplitter()
     var records: [MboxSplitter.Record] = []

@@ -90,4 +90,40 @@ import Transport
     defer { stored.logout() }
     #expect(try stored.status(MailboxName("INBOX"), items: ["MESSAGES"])["MESSAGES"] == 6)
   }
+
+  /// A message larger than the spool threshold whose copy the target alters in its body
+  /// (same size): `--verify` finds the hash differs, and the report names the first byte
+  /// that differs, found by reading the spooled message and the stored copy a chunk at a
+  /// time.
+  @Test func aLargeCopyAlteredInItsBodyIsReportedWithItsFirstDifference() throws {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let line = Array("a line of a large message, all of it ASCII but one character\r\n".utf8)
+    var message = Array("From: big@example.org\r\nMessage-ID: <altered-big@example.org>\r\n\r\n".utf8)
+    while message.count < 3 << 20 { message += line }
+    let offset = message.count
+    message += Array("Grüße\r\n".utf8)
+    while message.count < 6 << 20 { message += line }
+    let client = try IMAPClient.connect(
+      IMAPAccount(
+        host: source.host, port: source.imapsPort, user: sourceUser.name, tls: TLSOptions(caFile: source.caFile)))
+    try client.login(.password(sourceUser.password))
+    try client.append([MessageToStore(bytes: message)], to: MailboxName("INBOX"))
+    client.logout()
+
+    let proxy = try TCPProxy(upstreamPort: target.imapPort, clientToServer: { EightBitHeaderRewriter(bodyToo: true) })
+    defer { proxy.stop() }
+    let run = CapturedRun([
+      "migrate", "imaps://\(sourceUser.name)@localhost:\(source.imapsPort)",
+      "imap://\(targetUser.name)@localhost:\(proxy.port)", "--allow-plaintext", "--no-compress", "--verify",
+      "--source-password-file", "\(directory)/source.pw", "--target-password-file", "\(directory)/target.pw",
+      "--source-ca-file", source.caFile, "--state", "\(directory)/state.sqlite",
+    ])
+    #expect(run.status == .partial, "\(run.err)")
+    #expect(
+      run.err.contains("INBOX: the target altered the copy of message UID 1 <altered-big@example.org>"), "\(run.err)")
+    #expect(
+      run.err.contains(
+        "content differs; first difference at byte \(offset + 2): sent 0xC3, stored 0x58 'X' (same size"),
+      "\(run.err)")
+  }
 }

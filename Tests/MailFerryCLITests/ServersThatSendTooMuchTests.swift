@@ -144,6 +144,34 @@ import Testing
     #expect(found.stdout.contains("fine 6"), "\(found.stdout)")
   }
 
+  /// Two messages of 48 MiB that LIST gave as 0 bytes (a server that does not say): no limit
+  /// of their own, and spooled once the bytes received pass the threshold, so both are
+  /// backed up byte for byte without being held in memory.
+  @Test func pop3MessagesListedAsEmptyAreSpooledByTheBytesReceived() throws {
+    let line = String(repeating: "z", count: 78) + "\r\n"
+    let messages: [(listedSize: Int, send: @Sendable (ScriptedConnection) throws -> Void)] = [1, 2].map { number in
+      (
+        0,
+        { connection in
+          try connection.send("Subject: big \(number)\r\nMessage-ID: <big-\(number)@hostile.example>\r\n\r\n")
+          try connection.send(repeating: line, count: line.utf8.count * (48 << 20 / line.utf8.count + 1))
+        }
+      )
+    }
+    let server = try ScriptedServer(script: HostileServerScripts.pop3(messages))
+    defer { server.stop() }
+    let directory = temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let run = try runMailFerry([
+      "backup", "pop3://me@127.0.0.1:\(server.port)", "\(directory)/archive", "--allow-plaintext",
+    ])
+    #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+    print("mailferry backup of two 48 MiB POP3 messages listed as 0 bytes: peak resident \(run.peakResidentKiB) KiB")
+    #expect(run.peakResidentKiB < LargeMessageTests.peakBoundKiB, "peak \(run.peakResidentKiB) KiB")
+    let found = try runMailFerry(["archive", "search", "\(directory)/archive", "--subject", "big"])
+    #expect(found.stdout.contains("big 1") && found.stdout.contains("big 2"), "\(found.stdout)")
+  }
+
   /// A LIST that does not end (and a STAT of 4 billion messages): the session ends with a
   /// clear error at the line limit.
   @Test func anEndlessPOP3ListingIsRefused() throws {
