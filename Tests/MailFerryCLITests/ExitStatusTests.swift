@@ -127,9 +127,12 @@ import Testing
     ]
     first.environment = ProcessInfo.processInfo.environment
     try first.run()
-    // The lock file appears when the first run takes the lock, before it logs in.
+    // The lock file is created just before it is locked, and the holder's line written
+    // once it is: wait for the line, before the first run logs in.
     let deadline = Date().addingTimeInterval(20)
-    while !FileManager.default.fileExists(atPath: state + ".lock") && Date() < deadline { usleep(20_000) }
+    while (try? Data(contentsOf: URL(fileURLWithPath: state + ".lock")))?.isEmpty ?? true, Date() < deadline {
+      usleep(20_000)
+    }
     let second = migrate()
     first.waitUntilExit()
     #expect(second.status == .temporary, "\(second.err)")
