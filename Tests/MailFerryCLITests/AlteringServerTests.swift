@@ -58,6 +58,8 @@ import Transport
       "imap://\(targetUser.name)@localhost:\(proxy.port)", "--allow-plaintext", "--no-compress",
       "--source-password-file", "\(directory)/source.pw", "--target-password-file", "\(directory)/target.pw",
       "--source-ca-file", source.caFile, "--state", "\(directory)/state.sqlite",
+      // Three batches of two, read back together as one group.
+      "--batch", "2",
     ]
     let run = CapturedRun(arguments)
     #expect(run.status == .partial, "\(run.err)")
